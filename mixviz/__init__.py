@@ -1,0 +1,16 @@
+"""mixviz: image-mixing data augmentation, batched in PyTorch, explained picture by picture.
+
+    import mixviz
+    r = mixviz.mix("cutmix", [img_a, img_b], seed=0)          # one explained picture
+    xm, ym = mixviz.mix_batch("cutmix", x, y, num_classes=1000)  # a training batch
+"""
+from . import methods  # noqa: F401  (registers every method)
+from .imaging import load_image
+from .mixing import mix, mix_batch
+from .registry import METHODS
+from .sampling import pick_device
+from .types import ImageError, MethodSpec, MixError, MixResult, ParamSpec
+
+__all__ = ["METHODS", "mix", "mix_batch", "load_image", "pick_device", "ImageError", "MixError",
+           "MethodSpec", "MixResult", "ParamSpec"]
+__version__ = "0.1.0"

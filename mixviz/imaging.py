@@ -1,0 +1,177 @@
+"""Images in and out: validated loading, PIL/array <-> tensor, one common size for the inputs.
+
+Common size, the one documented rule: every input is scaled to cover the first image's size
+(keeping its aspect ratio, bicubic) and centre-cropped to it, so nothing is stretched.
+"""
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+from typing import Sequence, Union
+
+import numpy as np
+import torch
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from .types import ImageError
+
+MAX_PIXELS = 40_000_000  # 40 megapixels: larger files are refused before they are decoded
+ImageLike = Union[Image.Image, np.ndarray, torch.Tensor]
+
+
+def load_image(source: str | os.PathLike | bytes | bytearray | io.IOBase, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """A validated 8-bit RGB PIL image from a path, bytes or a file object.
+
+    EXIF orientation is applied; grayscale, palette, RGBA/LA (composited on white), CMYK,
+    16-bit and float images are converted. Raises ImageError with a plain message for
+    empty, non-image, truncated or too large files.
+    """
+    name = "the file"
+    if isinstance(source, (str, os.PathLike)):
+        name = Path(source).name
+        try:
+            data = Path(source).read_bytes()
+        except FileNotFoundError:
+            raise ImageError(f"{name}: no such file") from None
+        except OSError as e:
+            raise ImageError(f"{name}: cannot be read ({e.strerror or e})") from None
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    else:
+        data = source.read()
+    if not data:
+        raise ImageError(f"{name} is empty (0 bytes): please choose an image file")
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            w, h = img.size
+            if w * h > max_pixels:
+                raise ImageError(f"{name} is {w}×{h} pixels, more than the {max_pixels // 1_000_000} megapixels "
+                                 "this tool accepts: please use a smaller image")
+            if w == 0 or h == 0:
+                raise ImageError(f"{name} has no pixels ({w}×{h})")
+            img.load()
+    except ImageError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageError(f"{name} is not an image this tool can read (try JPEG, PNG, WebP, BMP, GIF or TIFF)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"{name} is too large to open safely: please use a smaller image") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
+        raise ImageError(f"{name} looks damaged or cut short and cannot be decoded ({e})") from None
+    return to_rgb(img)
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """8-bit RGB view of any PIL image: EXIF rotation applied, alpha composited on white,
+    16-bit and float data scaled to 0-255 by their range."""
+    try:
+        img = ImageOps.exif_transpose(img)
+    except Exception:  # a broken EXIF block should not cost the picture
+        pass
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
+        if img.mode == "F":
+            lo, hi = float(arr.min()), float(arr.max())
+            arr = (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)
+            top = 1.0
+        img = Image.fromarray(np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+    if img.mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    if img.mode in ("RGBA", "LA", "RGBa", "La", "PA"):
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(white, rgba)
+    return img.convert("RGB")
+
+
+def to_tensor(image: ImageLike) -> torch.Tensor:
+    """(C, H, W) float32 in [0, 1] from a PIL image, an HxWxC / HxW uint8 or float array, or a tensor."""
+    if isinstance(image, torch.Tensor):
+        t = image.detach()
+        if t.dim() == 2:
+            t = t[None]
+        if t.dim() != 3:
+            raise ImageError(f"an image tensor must be (C, H, W), got shape {tuple(image.shape)}")
+        if not t.is_floating_point():
+            t = t.float() / 255.0
+        return t.float()
+    if isinstance(image, Image.Image):
+        arr = np.asarray(to_rgb(image))
+    elif isinstance(image, np.ndarray):
+        arr = image
+        if arr.ndim == 2:
+            arr = np.repeat(arr[:, :, None], 3, axis=2)
+        if arr.ndim != 3 or arr.shape[2] not in (1, 3, 4):
+            raise ImageError(f"an image array must be H×W×C with 1, 3 or 4 channels, got shape {arr.shape}")
+        if arr.shape[2] == 4:
+            arr = np.asarray(to_rgb(Image.fromarray(arr.astype(np.uint8), "RGBA")))
+        elif arr.shape[2] == 1:
+            arr = np.repeat(arr, 3, axis=2)
+    else:
+        raise ImageError(f"cannot use a {type(image).__name__} as an image (expected PIL image, array or tensor)")
+    if arr.dtype == np.uint8:
+        return torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1).float() / 255.0
+    if np.issubdtype(arr.dtype, np.floating):
+        return torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32)).permute(2, 0, 1)
+    raise ImageError(f"an image array must be uint8 or float, got {arr.dtype}")
+
+
+def to_pil(t: torch.Tensor) -> Image.Image:
+    """A (C, H, W) or (H, W) tensor in [0, 1] as an 8-bit PIL image (values outside are clipped)."""
+    t = t.detach().float().cpu().clamp(0, 1)
+    if t.dim() == 3 and t.shape[0] == 1:
+        t = t[0]
+    arr = (t.numpy() * 255.0 + 0.5).astype(np.uint8)
+    if arr.ndim == 3:
+        return Image.fromarray(np.ascontiguousarray(arr.transpose(1, 2, 0)), "RGB")
+    return Image.fromarray(arr, "L")
+
+
+def cover_crop(t: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """(C, h, w) scaled (bicubic, antialiased) to cover height×width, then centre-cropped to it."""
+    _, h, w = t.shape
+    if (h, w) == (height, width):
+        return t
+    scale = max(height / h, width / w)
+    nh, nw = max(height, round(h * scale)), max(width, round(w * scale))
+    t = torch.nn.functional.interpolate(t[None], size=(nh, nw), mode="bicubic", antialias=True,
+                                        align_corners=False)[0].clamp(0, 1)
+    top, left = (nh - height) // 2, (nw - width) // 2
+    return t[:, top:top + height, left:left + width]
+
+
+def fit_within(image: Image.Image, max_side: int) -> Image.Image:
+    """`image` scaled down (never up) so its longer side is at most max_side."""
+    w, h = image.size
+    if max(w, h) <= max_side:
+        return image
+    s = max_side / max(w, h)
+    return image.resize((max(1, round(w * s)), max(1, round(h * s))), Image.Resampling.LANCZOS)
+
+
+def to_batch(images: Sequence[ImageLike] | torch.Tensor, size: tuple[int, int] | None = None) -> torch.Tensor:
+    """(K, C, H, W) float in [0, 1] from K images, all brought to one size by `cover_crop`.
+
+    The size is `size` (height, width) if given, else the first image's size.
+    """
+    if isinstance(images, torch.Tensor) and images.dim() == 4:
+        batch = images if images.is_floating_point() else images.float() / 255.0
+        if size is not None and tuple(batch.shape[2:]) != tuple(size):
+            batch = torch.stack([cover_crop(t, *size) for t in batch])
+        return batch.float()
+    if isinstance(images, (Image.Image, np.ndarray, torch.Tensor)):
+        images = [images]
+    tensors = [to_tensor(im) for im in images]
+    if not tensors:
+        raise ImageError("no images were given")
+    channels = {t.shape[0] for t in tensors}
+    if len(channels) > 1:
+        raise ImageError(f"the images have different numbers of channels: {sorted(channels)}")
+    height, width = size if size is not None else tensors[0].shape[1:]
+    return torch.stack([cover_crop(t, int(height), int(width)) for t in tensors])

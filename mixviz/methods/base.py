@@ -1,0 +1,113 @@
+"""Base classes for the batched methods: draw parameters once, then apply them to pixels.
+
+A method sees K inputs `xs`, each (B, C, H, W), where input k of sample i is the k-th image
+mixed into sample i. `draw` returns a dict of per-sample tensors (first dimension B) and
+global values (keys starting with "_"); `apply` writes the mixed batch into `out`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ..sampling import Draw
+
+Params = dict[str, Any]
+
+
+def take(p: Params, index: slice | torch.Tensor) -> Params:
+    """The per-sample entries of `p` restricted to `index`; global ("_"-prefixed) entries kept."""
+    return {k: (v if k.startswith("_") or not isinstance(v, torch.Tensor) else v[index]) for k, v in p.items()}
+
+
+class Method:
+    """Interface every registered method implements (see module docstring)."""
+
+    spec: Any = None
+
+    def draw(self, d: Draw) -> Params:
+        raise NotImplementedError
+
+    def apply(self, xs: list[torch.Tensor], p: Params, out: torch.Tensor) -> None:
+        raise NotImplementedError
+
+    def masks(self, p: Params, like: torch.Tensor) -> torch.Tensor:
+        """(B, K, H, W): share of input k in each output pixel."""
+        raise NotImplementedError
+
+    def masks_for(self, p: Params, xs: list[torch.Tensor]) -> torch.Tensor:
+        """Like `masks`, for methods whose shares depend on the pixels too."""
+        return self.masks(p, xs[0])
+
+    def weights_for(self, p: Params, k: int, height: int, width: int) -> torch.Tensor:
+        """(B, k) float64: label weight of each of the k inputs (most methods draw it as p["w"])."""
+        return p["w"]
+
+    def n_sources(self, p: Params) -> int:
+        """How many inputs one output sample draws from (the batch engine pairs that many)."""
+        return self.spec.n_inputs
+
+    def union_label(self, p: Params) -> bool:
+        """True where the target is the multi-hot union of the inputs' labels, not a weighted sum."""
+        return False
+
+    def display(self, out: torch.Tensor, xs: list[torch.Tensor], p: Params) -> torch.Tensor:
+        """The mixed batch as a person should see it, in [0, 1] (identity for most methods)."""
+        return out
+
+    def info(self, p: Params, xs: list[torch.Tensor]) -> dict:
+        """Sample 0's drawn parameters as plain Python values, for captions and tests."""
+        info = {}
+        for k, v in p.items():
+            if k.startswith("_") or k in ("w", "mask"):
+                continue
+            if isinstance(v, torch.Tensor):
+                if v[0].numel() > 16:
+                    continue
+                v = v[0].tolist()
+            info[k] = v
+        return info
+
+
+class TwoInputMask(Method):
+    """Two inputs blended by a share map m of input 0: out = m·x0 + (1 − m)·x1 (one lerp)."""
+
+    def mask0(self, p: Params, like: torch.Tensor) -> torch.Tensor:
+        """(B, 1 or C, H or 1, W or 1) share of input 0, in `like`'s dtype and device."""
+        raise NotImplementedError
+
+    def source1(self, x1: torch.Tensor, p: Params) -> torch.Tensor:
+        """Input 1 as it is pasted (moved or resized by some methods); unchanged by default."""
+        return x1
+
+    def apply(self, xs, p, out):
+        torch.lerp(self.source1(xs[1], p), xs[0], self.mask0(p, xs[0]), out=out)
+
+    def masks(self, p, like):
+        m = self.mask0(p, like).float()
+        b, _, h, w = like.shape
+        m = m.mean(1, keepdim=True).expand(b, 1, h, w)
+        return torch.cat([m, 1 - m], dim=1)
+
+
+class OneInputMask(Method):
+    """One input, with parts replaced by a constant fill: out = m·x + (1 − m)·fill."""
+
+    def mask0(self, p: Params, like: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def apply(self, xs, p, out):
+        m = self.mask0(p, xs[0])
+        fill = float(p["_fill"])
+        if fill == 0.0:
+            torch.mul(xs[0], m, out=out)
+        else:
+            torch.lerp(torch.full((), fill, dtype=xs[0].dtype, device=xs[0].device), xs[0], m, out=out)
+
+    def masks(self, p, like):
+        b, _, h, w = like.shape
+        return self.mask0(p, like).float().expand(b, 1, h, w)
+
+    def weights_for(self, p, k, height, width):
+        b = next(v for name, v in p.items() if isinstance(v, torch.Tensor) and not name.startswith("_")).shape[0]
+        return torch.ones(b, 1, dtype=torch.float64)

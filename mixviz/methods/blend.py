@@ -1,0 +1,133 @@
+"""Global blends: every pixel is the same weighted sum of the inputs.
+
+Mixup (Zhang et al., ICLR 2018), SamplePairing (Inoue, 2018), between-class learning
+BC and BC+ (Tokozume, Ushiku & Harada, CVPR 2018).
+"""
+from __future__ import annotations
+
+import torch
+
+from ..registry import register
+from ..types import ParamSpec
+from .base import Method, Params, TwoInputMask
+
+
+def _as_map(lam: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    return lam.to(like.dtype).view(-1, 1, 1, 1)
+
+
+@register(
+    name="mixup", title="Mixup", family="blend", n_inputs=2, params=(),
+    paper="Zhang, Cisse, Dauphin & Lopez-Paz. mixup: Beyond Empirical Risk Minimization. ICLR 2018.",
+    summary="Every pixel is the same convex combination of the two images, and the label is the same "
+            "combination of the two one-hot labels. λ is drawn from Beta(α, α) for each sample.",
+    formula=r"\tilde x = \lambda x_A + (1-\lambda) x_B,\quad \tilde y = \lambda y_A + (1-\lambda) y_B,"
+            r"\quad \lambda \sim \mathrm{Beta}(\alpha, \alpha)",
+    label_rule="area",
+)
+class Mixup(TwoInputMask):
+    def draw(self, d):
+        lam = d.lam_or_beta()
+        return {"lam": lam, "w": torch.stack([lam, 1 - lam], 1)}
+
+    def mask0(self, p, like):
+        return _as_map(p["lam"], like)
+
+
+@register(
+    name="sample_pairing", title="SamplePairing", family="blend", n_inputs=2, params=(),
+    paper="Inoue. Data Augmentation by Pairing Samples for Images Classification. arXiv:1801.02929, 2018.",
+    summary="The two images are averaged pixel by pixel, but the label stays that of the first image: "
+            "the second image acts as structured noise. The paper switches pairing on and off during training.",
+    formula=r"\tilde x = \tfrac12 (x_A + x_B),\quad \tilde y = y_A",
+    uses_lam=False, label_rule="first",
+)
+class SamplePairing(TwoInputMask):
+    def draw(self, d):
+        w = torch.zeros(d.batch, 2, dtype=torch.float64, device=d.device)
+        w[:, 0] = 1.0
+        return {"w": w}
+
+    def mask0(self, p, like):
+        return torch.full((p["w"].shape[0], 1, 1, 1), 0.5, dtype=like.dtype, device=like.device)
+
+
+@register(
+    name="bc", title="Between-class (BC)", family="blend", n_inputs=2, params=(),
+    paper="Tokozume, Ushiku & Harada. Between-class Learning for Image Classification. CVPR 2018.",
+    summary="Two images of different classes are mixed with a ratio r ~ U(0, 1) and the network learns to "
+            "output that ratio (KL-divergence loss). On images, BC is the plain ratio mix.",
+    formula=r"\tilde x = r x_1 + (1-r) x_2,\quad \tilde y = r y_1 + (1-r) y_2,\quad r \sim U(0, 1)",
+    label_rule="area",
+)
+class BetweenClass(TwoInputMask):
+    def draw(self, d):
+        r = d.lam_or_uniform()
+        return {"lam": r, "w": torch.stack([r, 1 - r], 1)}
+
+    def mask0(self, p, like):
+        return _as_map(p["lam"], like)
+
+
+@register(
+    name="bc_plus", title="Between-class+ (BC+)", family="blend", n_inputs=2, params=(),
+    paper="Tokozume, Ushiku & Harada. Between-class Learning for Image Classification. CVPR 2018.",
+    summary="Images are treated as waveforms: each is made zero-mean, and the mix ratio is corrected by the "
+            "images' standard deviations so the quieter image is not drowned out; the result is rescaled to "
+            "keep its energy. The label still uses r.",
+    formula=r"p = \frac{1}{1 + \frac{\sigma_1}{\sigma_2}\cdot\frac{1-r}{r}},\quad "
+            r"\tilde x = \frac{p (x_1-\mu_1) + (1-p)(x_2-\mu_2)}{\sqrt{p^2 + (1-p)^2}},\quad "
+            r"\tilde y = r y_1 + (1-r) y_2",
+    label_rule="lam",
+)
+class BetweenClassPlus(Method):
+    """BC+. `apply` writes the raw, zero-mean training input (what the paper feeds the network);
+    `display` maps it back for viewing by adding the mixed mean r·μ1 + (1−r)·μ2 and clipping to [0, 1].
+    μ and σ are each image's scalar mean and standard deviation over all channels and pixels."""
+
+    def draw(self, d):
+        r = d.lam_or_uniform()
+        return {"lam": r, "w": torch.stack([r, 1 - r], 1)}
+
+    @staticmethod
+    def _stats(x):
+        flat = x.flatten(1).double()
+        return flat.mean(1), flat.std(1, unbiased=False)
+
+    def _p(self, p: Params, xs) -> torch.Tensor:
+        r = p["lam"]
+        _, s1 = self._stats(xs[0])
+        _, s2 = self._stats(xs[1])
+        num, den = r * s2, r * s2 + (1 - r) * s1
+        # 1 / (1 + σ1/σ2·(1−r)/r) written without dividing by r or σ2; flat images fall back to r.
+        return torch.where(den > 0, num / den.clamp_min(1e-12), r)
+
+    def apply(self, xs, p, out):
+        m1, _ = self._stats(xs[0])
+        m2, _ = self._stats(xs[1])
+        pp = self._p(p, xs)
+        scale = 1 / torch.sqrt(pp**2 + (1 - pp) ** 2)
+        a = _as_map(pp * scale, xs[0])
+        b = _as_map((1 - pp) * scale, xs[0])
+        torch.mul(xs[0] - _as_map(m1, xs[0]), a, out=out)
+        out.add_((xs[1] - _as_map(m2, xs[1])) * b)
+
+    def display(self, out, xs, p):
+        m1, _ = self._stats(xs[0])
+        m2, _ = self._stats(xs[1])
+        r = p["lam"]
+        return (out + _as_map(r * m1 + (1 - r) * m2, out)).clamp(0, 1)
+
+    def masks_for(self, p, xs):
+        """Share of each input: the σ-corrected ratio p and 1 − p (before energy rescaling)."""
+        pp = self._p(p, xs).float().view(-1, 1, 1, 1)
+        b, _, h, w = xs[0].shape
+        pp = pp.expand(b, 1, h, w)
+        return torch.cat([pp, 1 - pp], 1)
+
+    def info(self, p, xs):
+        info = super().info(p, xs)
+        info["p"] = float(self._p(p, xs)[0])
+        info["display"] = ("the raw BC+ input is zero-mean; it is shown with the mixed mean "
+                           "r·μ1 + (1−r)·μ2 added back and clipped to [0, 1]")
+        return info

@@ -1,0 +1,248 @@
+"""Cut-and-paste and occlusion methods: regions of one image replaced by another image or by a fill.
+
+CutMix (Yun et al., ICCV 2019), Cutout (DeVries & Taylor, 2017), SmoothMix (Lee et al.,
+CVPRW 2020), GridMask (Chen et al., 2020), FMix (Harris et al., 2020), ResizeMix (Qin et al., 2020).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ..registry import register
+from ..sampling import box_mask, centred_boxes
+from ..types import MixError, ParamSpec
+from .base import OneInputMask, TwoInputMask
+from .resample import bilinear_at, resize_coords
+
+FILL = ParamSpec("fill", 0.0, 0.0, 1.0, 0.05, "grey level of removed pixels (0 = black)")
+
+
+def _areas_w(inside_area: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Label weights (B, 2) when input 1 covers `inside_area` pixels and input 0 the rest."""
+    share1 = inside_area.double() / (height * width)
+    return torch.stack([1 - share1, share1], 1)
+
+
+@register(
+    name="cutmix", title="CutMix", family="cut", n_inputs=2, params=(),
+    paper="Yun, Han, Oh, Chun, Choe & Yoo. CutMix: Regularization Strategy to Train Strong Classifiers "
+          "with Localizable Features. ICCV 2019.",
+    summary="A box of the second image is pasted into the first; the box has sides W√(1−λ) and H√(1−λ) "
+            "and a uniform centre, and is clipped at the border. The label uses the area actually pasted.",
+    formula=r"\tilde x = M \odot x_A + (1-M) \odot x_B,\quad r_w = W\sqrt{1-\lambda},\ r_h = H\sqrt{1-\lambda},"
+            r"\quad \lambda' = 1 - \frac{|\text{box} \cap \text{image}|}{WH},\quad \tilde y = \lambda' y_A + (1-\lambda') y_B",
+)
+class CutMix(TwoInputMask):
+    def draw(self, d):
+        lam = d.lam_or_beta()
+        cut = torch.sqrt(1 - lam)
+        box_h, box_w = (d.height * cut).floor().long(), (d.width * cut).floor().long()
+        cy, cx = d.randint(d.height), d.randint(d.width)
+        boxes = centred_boxes(cy, cx, box_h, box_w, d.height, d.width)
+        area = (boxes["y2"] - boxes["y1"]) * (boxes["x2"] - boxes["x1"])
+        w = _areas_w(area, d.height, d.width)
+        return {"lam": lam, "lam_corrected": w[:, 0], "w": w, **boxes}
+
+    def mask0(self, p, like):
+        _, _, h, w = like.shape
+        return (~box_mask(p["y1"], p["y2"], p["x1"], p["x2"], h, w)).to(like.dtype)
+
+
+@register(
+    name="cutout", title="Cutout", family="cut", n_inputs=1,
+    params=(ParamSpec("size", 0.5, 0.05, 1.0, 0.05, "side of each square hole, as a fraction of the shorter image side"),
+            ParamSpec("n_holes", 1, 1, 8, 1, "number of holes"),
+            FILL),
+    paper="DeVries & Taylor. Improved Regularization of Convolutional Neural Networks with Cutout. arXiv:1708.04552, 2017.",
+    summary="A square hole with a uniformly drawn centre is cut out of the image; where it crosses the border "
+            "it is clipped. The label is unchanged.",
+    formula=r"\tilde x = M \odot x + (1-M)\cdot \text{fill},\quad \tilde y = y",
+    uses_lam=False, label_rule="kept",
+)
+class Cutout(OneInputMask):
+    def draw(self, d):
+        side = max(1, round(d.params["size"] * min(d.height, d.width)))
+        n = d.params["n_holes"]
+        cy = d.randint(d.height, d.batch * n).view(d.batch, n)
+        cx = d.randint(d.width, d.batch * n).view(d.batch, n)
+        side_t = torch.full_like(cy, side)
+        boxes = centred_boxes(cy, cx, side_t, side_t, d.height, d.width)
+        return {**boxes, "_fill": d.params["fill"]}
+
+    def mask0(self, p, like):
+        b, _, h, w = like.shape
+        n = p["y1"].shape[1]
+        holes = box_mask(*(p[k].reshape(-1) for k in ("y1", "y2", "x1", "x2")), h, w)
+        return (~holes.view(b, n, h, w).any(1, keepdim=True)).to(like.dtype)
+
+
+@register(
+    name="smoothmix", title="SmoothMix", family="cut", n_inputs=2,
+    params=(ParamSpec("sigma_min", 0.25, 0.05, 1.0, 0.05, "smallest σ of the Gaussian, as a fraction of √(H·W)"),
+            ParamSpec("sigma_max", 0.5, 0.05, 1.0, 0.05, "largest σ of the Gaussian, as a fraction of √(H·W)")),
+    paper="Lee, Zaheer, Astrid & Lee. SmoothMix: a Simple Yet Effective Data Augmentation to Train Robust "
+          "Classifiers. CVPR Workshops 2020.",
+    summary="The second image is blended in through a Gaussian blob with a random centre and width, so the "
+            "pasted region has soft edges instead of CutMix's sharp box. Each label weight is that image's "
+            "mean share of the pixels.",
+    formula=r"G(p) = e^{-\|p-c\|^2 / 2\sigma^2},\quad \tilde x = (1-G)\odot x_A + G \odot x_B,"
+            r"\quad \tilde y = (1-\bar G)\, y_A + \bar G\, y_B",
+    uses_lam=False,
+)
+class SmoothMix(TwoInputMask):
+    """The Gaussian is separable, G = g_y ⊗ g_x, so its mean (the label weight of input B) is
+    mean(g_y)·mean(g_x), computed exactly without building the map. Centre: uniform pixel;
+    σ ~ U(sigma_min, sigma_max)·√(HW) (openmixup's U(0.25, 0.5)·H on square images)."""
+
+    def draw(self, d):
+        lo, hi = d.params["sigma_min"], d.params["sigma_max"]
+        if lo > hi:
+            raise MixError(f"smoothmix: sigma_min ({lo}) must not exceed sigma_max ({hi})")
+        sigma = (lo + (hi - lo) * d.rand(d.batch).double()) * math.sqrt(d.height * d.width)
+        cy, cx = d.randint(d.height), d.randint(d.width)
+        gy, gx = self._profiles(sigma, cy, cx, d.height, d.width)
+        share1 = gy.mean(1) * gx.mean(1)
+        return {"sigma": sigma, "cy": cy, "cx": cx, "w": torch.stack([1 - share1, share1], 1)}
+
+    @staticmethod
+    def _profiles(sigma, cy, cx, height, width):
+        ys = torch.arange(height, device=sigma.device, dtype=torch.float64)
+        xs = torch.arange(width, device=sigma.device, dtype=torch.float64)
+        two_s2 = (2 * sigma**2)[:, None]
+        return torch.exp(-((ys - cy[:, None]) ** 2) / two_s2), torch.exp(-((xs - cx[:, None]) ** 2) / two_s2)
+
+    def mask0(self, p, like):
+        _, _, h, w = like.shape
+        gy, gx = self._profiles(p["sigma"], p["cy"], p["cx"], h, w)
+        g = gy.to(like.dtype)[:, None, :, None] * gx.to(like.dtype)[:, None, None, :]
+        return 1 - g
+
+
+@register(
+    name="gridmask", title="GridMask", family="cut", n_inputs=1,
+    params=(ParamSpec("d_min", 0.43, 0.05, 1.0, 0.01, "smallest grid unit d, as a fraction of the shorter side (96/224 on ImageNet)"),
+            ParamSpec("d_max", 1.0, 0.05, 1.0, 0.01, "largest grid unit d, as a fraction of the shorter side"),
+            ParamSpec("ratio", 0.6, 0.05, 0.95, 0.05, "r: width of the kept grid lines as a fraction of d"),
+            ParamSpec("rotate", 360, 0, 360, 1, "rotation drawn uniformly from [0, rotate) degrees"),
+            ParamSpec("mode", 1, choices=(0, 1), help="1: remove squares of side (1−r)d, keep the lines (paper); 0: the inverse"),
+            FILL),
+    paper="Chen, Liu, Zhao & Jia. GridMask Data Augmentation. arXiv:2001.04086, 2020.",
+    summary="A regular grid of squares is removed from the image: unit d, kept-line ratio r, a random phase "
+            "and a random rotation. The label is unchanged; ImageNet settings are d ∈ [96, 224], r = 0.6, mode 1.",
+    formula=r"M(u, v) = \big[(u - \delta_y) \bmod d < rd\big] \lor \big[(v - \delta_x) \bmod d < rd\big],"
+            r"\quad \tilde x = M \odot x,\quad \tilde y = y",
+    uses_lam=False, label_rule="kept",
+)
+class GridMask(OneInputMask):
+    """The reference draws the grid on a larger canvas, rotates it with PIL and crops the centre;
+    here each pixel is rotated about the image centre analytically, which is the same grid up to
+    its random phase and needs no canvas."""
+
+    def draw(self, d):
+        side = min(d.height, d.width)
+        lo = max(2, round(d.params["d_min"] * side))
+        hi = max(lo + 1, round(d.params["d_max"] * side))
+        if d.params["d_min"] > d.params["d_max"]:
+            raise MixError("gridmask: d_min must not exceed d_max")
+        unit = lo + d.randint(hi - lo)
+        kept = torch.floor(unit.double() * d.params["ratio"] + 0.5).long()
+        rotate = d.params["rotate"]
+        angle = d.randint(rotate) if rotate > 0 else torch.zeros(d.batch, dtype=torch.long, device=d.device)
+        return {"d": unit, "l": kept, "delta_y": d.randint(unit), "delta_x": d.randint(unit), "angle": angle,
+                "_mode": d.params["mode"], "_fill": d.params["fill"]}
+
+    def mask0(self, p, like):
+        _, _, h, w = like.shape
+        theta = torch.deg2rad(p["angle"].double())
+        cos, sin = torch.cos(theta)[:, None, None], torch.sin(theta)[:, None, None]
+        py = (torch.arange(h, device=like.device, dtype=torch.float64) + 0.5 - h / 2)[None, :, None]
+        px = (torch.arange(w, device=like.device, dtype=torch.float64) + 0.5 - w / 2)[None, None, :]
+        u = torch.floor(cos * py - sin * px + h / 2)
+        v = torch.floor(sin * py + cos * px + w / 2)
+        unit, kept = p["d"].double()[:, None, None], p["l"].double()[:, None, None]
+        on_line = (torch.remainder(u - p["delta_y"].double()[:, None, None], unit) < kept) | (
+            torch.remainder(v - p["delta_x"].double()[:, None, None], unit) < kept)
+        keep = on_line if p["_mode"] == 1 else ~on_line
+        return keep[:, None].to(like.dtype)
+
+
+@register(
+    name="fmix", title="FMix", family="cut", n_inputs=2,
+    params=(ParamSpec("decay", 3.0, 1.0, 6.0, 0.5, "δ: decay power of the spectrum (larger = smoother, blobbier masks)"),),
+    paper="Harris, Marcu, Painter, Niranjan, Prügel-Bennett & Hare. FMix: Enhancing Mixed Sample Data "
+          "Augmentation. arXiv:2002.12047, 2020.",
+    summary="A random low-frequency image is made by shaping complex Gaussian noise with 1/f^δ in Fourier space; "
+            "its top λ·HW pixels come from the first image and the rest from the second, giving free-form masks.",
+    formula=r"g = \Re\,\mathcal F^{-1}\!\Big(\frac{z}{\max(f, 1/\max(W,H))^{\delta}}\Big),\ z \sim \mathcal{CN}(0, 1),"
+            r"\quad M = \big[g \ge \mathrm{top}_{\lambda WH}(g)\big],\quad \tilde y = \bar M y_A + (1-\bar M) y_B",
+)
+class FMix(TwoInputMask):
+    """Per-sample masks. The threshold is found from a 65 536-bin histogram of each map instead of
+    a full sort (sorting 64 maps costs ~200 ms on 2 cores); the label weight is the mask's exact
+    share, which differs from the binarisation target ⌈λHW⌉ or ⌊λHW⌋ by at most a few pixels."""
+
+    BINS = 65536
+
+    def draw(self, d):
+        lam = d.lam_or_beta()
+        h, w = d.height, d.width
+        fy = torch.fft.fftfreq(h, device=d.device, dtype=torch.float64)[:, None]
+        fx = torch.fft.rfftfreq(w, device=d.device, dtype=torch.float64)[None, :]
+        scale = 1.0 / torch.sqrt(fx**2 + fy**2).clamp_min(1.0 / max(h, w)) ** d.params["decay"]
+        spec = torch.complex(d.randn(d.batch, h, w // 2 + 1).double(), d.randn(d.batch, h, w // 2 + 1).double())
+        field = torch.fft.irfft2(spec * scale, s=(h, w)).float().flatten(1)
+        up = d.rand(d.batch) > 0.5
+        target = torch.where(up, torch.ceil(lam * h * w), torch.floor(lam * h * w)).long()
+        lo, hi = field.min(1, keepdim=True).values, field.max(1, keepdim=True).values
+        bins = ((field - lo) / (hi - lo).clamp_min(1e-12) * self.BINS).long().clamp_(0, self.BINS - 1)
+        offs = torch.arange(d.batch, device=d.device)[:, None] * self.BINS
+        counts = torch.bincount((bins + offs).flatten(), minlength=d.batch * self.BINS).view(d.batch, self.BINS)
+        at_least = counts.flip(1).cumsum(1).flip(1)  # pixels in bin j or above
+        cut = (at_least >= target[:, None]).sum(1) - 1
+        cut = torch.where(target == 0, torch.full_like(cut, self.BINS), cut)
+        mask = (bins >= cut[:, None]).view(d.batch, 1, h, w)
+        share0 = at_least.gather(1, cut.clamp(max=self.BINS - 1)[:, None])[:, 0].double() / (h * w)
+        share0 = torch.where(target == 0, torch.zeros_like(share0), share0)
+        return {"lam": lam, "lam_corrected": share0, "mask": mask, "w": torch.stack([share0, 1 - share0], 1)}
+
+    def mask0(self, p, like):
+        return p["mask"].to(like.dtype)
+
+
+@register(
+    name="resizemix", title="ResizeMix", family="cut", n_inputs=2,
+    params=(ParamSpec("scale_min", 0.1, 0.05, 1.0, 0.05, "α: smallest side scale τ of the pasted image"),
+            ParamSpec("scale_max", 0.8, 0.05, 1.0, 0.05, "β: largest side scale τ of the pasted image")),
+    paper="Qin, Fang, Wang, Li, Zhou, Zhang & Liu. ResizeMix: Mixing Data with Preserved Object Information "
+          "and True Labels. arXiv:2012.11101, 2020.",
+    summary="Instead of cutting a patch out of the second image, the whole second image is shrunk by τ ~ U(α, β) "
+            "and pasted at a random place, so its object is always visible. The label weight is the pasted area.",
+    formula=r"\tau \sim U(\alpha, \beta),\quad P = \mathrm{Resize}(x_B, \tau),\quad \tilde x = \mathrm{Paste}(P, x_A),"
+            r"\quad \lambda = \frac{|P|}{WH},\quad \tilde y = (1-\lambda) y_A + \lambda y_B",
+    uses_lam=False,
+)
+class ResizeMix(TwoInputMask):
+    """The patch is ⌊τH⌋ × ⌊τW⌋ (the aspect ratio kept) and lies wholly inside the image, so the whole
+    second image is visible; resizing is bilinear with F.interpolate's align_corners=False convention."""
+
+    def draw(self, d):
+        lo, hi = d.params["scale_min"], d.params["scale_max"]
+        if lo > hi:
+            raise MixError(f"resizemix: scale_min ({lo}) must not exceed scale_max ({hi})")
+        tau = lo + (hi - lo) * d.rand(d.batch).double()
+        ph = (tau * d.height).floor().long().clamp_min(1)
+        pw = (tau * d.width).floor().long().clamp_min(1)
+        y1, x1 = d.randint(d.height - ph + 1), d.randint(d.width - pw + 1)
+        w = _areas_w(ph * pw, d.height, d.width)
+        return {"tau": tau, "y1": y1, "x1": x1, "y2": y1 + ph, "x2": x1 + pw, "w": w}
+
+    def mask0(self, p, like):
+        _, _, h, w = like.shape
+        return (~box_mask(p["y1"], p["y2"], p["x1"], p["x2"], h, w)).to(like.dtype)
+
+    def source1(self, x1, p):
+        _, _, h, w = x1.shape
+        rows = resize_coords(torch.arange(h, device=x1.device)[None], p["y1"][:, None], (p["y2"] - p["y1"])[:, None], h, False)
+        cols = resize_coords(torch.arange(w, device=x1.device)[None], p["x1"][:, None], (p["x2"] - p["x1"])[:, None], w, False)
+        return bilinear_at(x1, rows, cols)

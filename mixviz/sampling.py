@@ -1,0 +1,125 @@
+"""Seeded random draws shared by every method: devices, generators, Beta(α, α), boxes.
+
+Parameters are drawn by a `Draw` (one per call, per batch) and applied separately, as in
+Kornia's mix augmentations: the app can then show the λ that was drawn, the box before
+clipping and the λ after correction, and a seed reproduces a picture exactly.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from scipy.special import betaincinv
+
+from .types import MixError
+
+
+def pick_device(device: str | torch.device | None = None) -> torch.device:
+    """`device` if given, else the first of cuda, mps, cpu that this machine has."""
+    if device is not None:
+        return torch.device(device)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def make_generator(seed: int, device: str | torch.device = "cpu") -> torch.Generator:
+    """A torch.Generator on `device`, seeded with `seed`."""
+    return torch.Generator(device=device).manual_seed(int(seed))
+
+
+def beta_quantile(alpha: float, u: torch.Tensor) -> torch.Tensor:
+    """Beta(α, α) samples from uniforms `u` by the inverse CDF (torch's Beta takes no generator)."""
+    values = betaincinv(alpha, alpha, u.detach().double().cpu().numpy())
+    return torch.from_numpy(np.asarray(values, dtype=np.float64))
+
+
+@dataclass
+class Draw:
+    """Where and how one call draws its per-sample parameters.
+
+    Small per-sample values are drawn on the generator's device and moved to `device`,
+    so a seed gives the same parameters whichever device mixes the pixels.
+    """
+
+    batch: int
+    channels: int
+    height: int
+    width: int
+    device: torch.device
+    dtype: torch.dtype
+    generator: torch.Generator | None
+    lam: float | torch.Tensor | None
+    alpha: float
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def gen_device(self) -> torch.device:
+        return self.generator.device if self.generator is not None else self.device
+
+    def rand(self, *shape: int, on_device: bool = False) -> torch.Tensor:
+        """U[0, 1) of `shape`; with on_device, drawn straight on the pixels' device (large fields)."""
+        where = self.device if (on_device and self.generator is None) else self.gen_device
+        u = torch.rand(*shape, generator=self.generator, device=where)
+        return u.to(self.device)
+
+    def randn(self, *shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=self.generator, device=self.gen_device).to(self.device)
+
+    def randint(self, high: torch.Tensor | int, n: int | None = None) -> torch.Tensor:
+        """Integers uniform in [0, high) per sample (high may differ per sample; high >= 1)."""
+        high_t = torch.as_tensor(high, device=self.device)
+        n = self.batch if n is None else n
+        u = self.rand(n).double()
+        return torch.minimum((u * high_t).floor().long(), high_t.long() - 1)
+
+    def beta(self, alpha: float, n: int | None = None) -> torch.Tensor:
+        """Beta(α, α) per sample, float64 on the pixels' device."""
+        if not alpha > 0:
+            raise MixError(f"alpha must be > 0 for Beta(α, α), got {alpha}")
+        u = self.rand(self.batch if n is None else n)
+        return beta_quantile(alpha, u).to(self.device)
+
+    def lam_or_beta(self) -> torch.Tensor:
+        """λ per sample: the caller's fixed λ, else Beta(α, α) (float64, shape (B,))."""
+        if self.lam is not None:
+            lam = torch.as_tensor(self.lam, dtype=torch.float64, device=self.device)
+            if bool(((lam < 0) | (lam > 1)).any()):
+                raise MixError(f"λ must lie in [0, 1], got {self.lam}")
+            return lam.expand(self.batch).clone() if lam.dim() == 0 else lam.reshape(self.batch)
+        return self.beta(self.alpha)
+
+    def lam_or_uniform(self) -> torch.Tensor:
+        """λ per sample: the caller's fixed λ, else U(0, 1) (between-class learning's r)."""
+        if self.lam is not None:
+            return self.lam_or_beta()
+        return self.rand(self.batch).double()
+
+
+def centred_boxes(cy, cx, box_h, box_w, height: int, width: int) -> dict[str, torch.Tensor]:
+    """Boxes around integer centres as the CutMix and Cutout reference code draws them.
+
+    Rows [cy - box_h//2, cy + box_h//2) and columns likewise, first unclipped, then clipped
+    to the image. Returns y1, y2, x1, x2 (clipped) and the same with suffix `_raw`.
+    """
+    y1r, y2r = cy - box_h // 2, cy + box_h // 2
+    x1r, x2r = cx - box_w // 2, cx + box_w // 2
+    return {
+        "y1_raw": y1r, "y2_raw": y2r, "x1_raw": x1r, "x2_raw": x2r,
+        "y1": y1r.clamp(0, height), "y2": y2r.clamp(0, height),
+        "x1": x1r.clamp(0, width), "x2": x2r.clamp(0, width),
+    }
+
+
+def box_mask(y1, y2, x1, x2, height: int, width: int) -> torch.Tensor:
+    """(B, 1, H, W) bool: True inside each sample's half-open box [y1, y2) x [x1, x2)."""
+    rows = torch.arange(height, device=y1.device).view(1, 1, height, 1)
+    cols = torch.arange(width, device=y1.device).view(1, 1, 1, width)
+    inside_r = (rows >= y1.view(-1, 1, 1, 1)) & (rows < y2.view(-1, 1, 1, 1))
+    inside_c = (cols >= x1.view(-1, 1, 1, 1)) & (cols < x2.view(-1, 1, 1, 1))
+    return inside_r & inside_c

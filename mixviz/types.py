@@ -1,0 +1,120 @@
+"""Plain data types of the public API: ParamSpec, MethodSpec, MixResult, and the library's errors."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+
+
+class MixError(ValueError):
+    """A mixing call was given something it cannot use (unknown method, wrong count, bad parameter)."""
+
+
+class ImageError(ValueError):
+    """An image file or array cannot be used; the message is meant for the person who supplied it."""
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One tunable parameter of a method, with the range a slider should offer."""
+
+    name: str
+    default: Any
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+    help: str = ""
+    choices: tuple | None = None
+
+    @property
+    def kind(self) -> str:
+        if self.choices is not None:
+            return "choice"
+        if isinstance(self.default, bool):
+            return "bool"
+        if isinstance(self.default, int):
+            return "int"
+        return "float"
+
+    def validate(self, value: Any, method: str) -> Any:
+        """Return `value` converted to this parameter's type, or raise MixError saying why not."""
+        where = f"{method}: parameter {self.name!r}"
+        if self.kind == "choice":
+            if value not in self.choices:
+                raise MixError(f"{where} must be one of {list(self.choices)}, got {value!r}")
+            return value
+        if self.kind == "bool":
+            if not isinstance(value, (bool, int)):
+                raise MixError(f"{where} must be true or false, got {value!r}")
+            return bool(value)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise MixError(f"{where} must be a number, got {value!r}") from None
+        if number != number:
+            raise MixError(f"{where} must be a number, got NaN")
+        if self.kind == "int":
+            if number != int(number):
+                raise MixError(f"{where} must be a whole number, got {value!r}")
+            number = int(number)
+        if (self.min is not None and number < self.min) or (self.max is not None and number > self.max):
+            raise MixError(f"{where} must lie in [{self.min}, {self.max}], got {value!r}")
+        return number
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """What the app and the docs need to know about a method, and the batched code that runs it.
+
+    `label_rule` says how the label weights relate to the masks:
+    "area" (weight of input k = mean of its mask), "lam" (weights are the mixing
+    coefficients), "first" (label of the first input only), "kept" (one input, label kept),
+    "union" (multi-hot union of the inputs' labels, SpliceMix).
+    """
+
+    name: str
+    title: str
+    family: str
+    n_inputs: int
+    params: tuple[ParamSpec, ...]
+    paper: str
+    summary: str
+    formula: str
+    needs: str = "none"
+    uses_lam: bool = True
+    label_rule: str = "area"
+    impl: Any = field(default=None, repr=False, compare=False)
+
+    def param(self, name: str) -> ParamSpec:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+
+@dataclass
+class MixResult:
+    """One mixed picture (the batch-of-one case of a method) and everything that explains it.
+
+    image: (C, H, W) float in [0, 1], the mixed image as shown.
+    masks: (K, H, W), share of input k in each output pixel.
+    weights: (K,), label weight of input k.
+    label: {class name or index: weight}.
+    lam: the λ that was drawn (or fixed by the caller); None for methods without λ.
+    info: drawn parameters, boxes before and after clipping, corrected λ, notes.
+    """
+
+    method: str
+    image: torch.Tensor
+    masks: torch.Tensor
+    weights: torch.Tensor
+    label: dict
+    lam: float | None
+    info: dict = field(default_factory=dict)
+
+
+Impl = Callable[..., Any]
