@@ -116,7 +116,7 @@ def to_tensor(image: ImageLike) -> torch.Tensor:
     else:
         raise ImageError(f"cannot use a {type(image).__name__} as an image (expected PIL image, array or tensor)")
     if arr.dtype == np.uint8:
-        return torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1).float() / 255.0
+        return torch.from_numpy(np.array(arr, copy=True)).permute(2, 0, 1).float() / 255.0
     if np.issubdtype(arr.dtype, np.floating):
         return torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32)).permute(2, 0, 1)
     raise ImageError(f"an image array must be uint8 or float, got {arr.dtype}")

@@ -35,18 +35,18 @@ def _check_common(alpha: float, lam) -> None:
 
 def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequence[Hashable] | None = None,
         seed: int = 0, device: str | torch.device | None = None, lam: float | None = None, alpha: float = 1.0,
-        label_smoothing: float = 0.0, num_classes: int | None = None, size: tuple[int, int] | None = None,
+        label_smoothing: float = 0.0, num_classes: int | None = None, image_size: tuple[int, int] | None = None,
         **params: Any) -> MixResult:
     """Mix `images` (as many as the method takes) with `method` and explain the result.
 
     lam=None draws λ ~ Beta(alpha, alpha) from `seed`; a number fixes it. Images of different sizes
-    are scaled to cover the first image's size (or `size`) and centre-cropped. Label smoothing needs
+    are scaled to cover the first image's size (or `image_size`, (H, W)) and centre-cropped. Label smoothing needs
     `num_classes`. Tensors in the result live on `device` (cuda, then mps, then cpu when None).
     """
     spec = get(method)
     _check_common(alpha, lam)
     values = resolve_params(spec, params)
-    x = to_batch(images, size=size)
+    x = to_batch(images, size=image_size)
     k = spec.n_inputs
     if x.shape[0] != k:
         raise MixError(f"{spec.title} mixes {k} image{'s' if k > 1 else ''}; got {x.shape[0]}")

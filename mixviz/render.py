@@ -1,0 +1,88 @@
+"""Static figures for slides (matplotlib, PNG/PDF/SVG): one method explained, or a gallery of all."""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+
+from .mixing import mix  # noqa: E402
+from .registry import METHODS, get  # noqa: E402
+from .types import MixResult  # noqa: E402
+
+INPUT_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")
+
+
+def _show(ax, t: torch.Tensor, title: str, cmap=None):
+    arr = t.detach().float().cpu().clamp(0, 1)
+    ax.imshow(arr.permute(1, 2, 0).numpy() if arr.dim() == 3 else arr.numpy(), cmap=cmap, vmin=0, vmax=1,
+              interpolation="nearest")
+    ax.set_title(title, fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def lam_caption(r: MixResult) -> str:
+    """'λ drawn 0.62 → 0.60 after clipping' style caption of the λ values in a result."""
+    parts = []
+    if r.lam is not None:
+        parts.append(f"λ = {r.lam:.3f}")
+    corrected = r.info.get("lam_corrected")
+    if corrected is not None and r.lam is not None and abs(corrected - r.lam) > 5e-4:
+        parts.append(f"corrected λ = {corrected:.3f}")
+    return ", ".join(parts)
+
+
+def method_figure(r: MixResult, inputs: torch.Tensor, names: Sequence[str], credits: Sequence[str] = ()):
+    """Inputs, each input's mask, the mixed image and the label weights of one result."""
+    spec = get(r.method)
+    k = inputs.shape[0]
+    fig, axes = plt.subplots(2, k + 1, figsize=(2.6 * (k + 1), 5.6), squeeze=False)
+    for i in range(k):
+        _show(axes[0, i], inputs[i], f"input {i + 1}: {names[i]}")
+        _show(axes[1, i], r.masks[i], f"mask {i + 1} (mean {float(r.masks[i].mean()):.3f})", cmap="gray")
+    _show(axes[0, k], r.image, "mixed")
+    ax = axes[1, k]
+    weights = r.weights.detach().cpu().tolist()
+    ax.bar(range(k), weights, color=INPUT_COLOURS[:k])
+    ax.set_xticks(range(k), [f"{i + 1}" for i in range(k)])
+    ax.set_ylim(0, 1.05)
+    ax.set_title("label weights", fontsize=9)
+    for i, w in enumerate(weights):
+        ax.text(i, min(w, 0.93) + 0.02, f"{w:.3f}", ha="center", fontsize=8)
+    subtitle = lam_caption(r)
+    fig.suptitle(f"{spec.title}" + (f"   ({subtitle})" if subtitle else ""), fontsize=12)
+    foot = spec.paper
+    if credits:
+        foot += "\nPhotos: " + "; ".join(c for c in credits if c)
+    fig.text(0.01, 0.005, foot, fontsize=6, va="bottom", wrap=True)
+    fig.tight_layout(rect=(0, 0.06, 1, 0.95))
+    return fig
+
+
+def gallery_figure(inputs: torch.Tensor, names: Sequence[str], seed: int = 0, lam: float | None = None,
+                   alpha: float = 1.0, methods: Sequence[str] | None = None, credits: Sequence[str] = (),
+                   columns: int = 6):
+    """Every method (default: every model-free one) on the same inputs, reused in order where a
+    method takes more images than were given."""
+    chosen = [m for m in (methods or METHODS) if METHODS[m].needs == "none"]
+    rows = math.ceil(len(chosen) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(2.3 * columns, 2.6 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, name in zip(axes.flat, chosen):
+        spec = METHODS[name]
+        idx = [i % inputs.shape[0] for i in range(spec.n_inputs)]
+        r = mix(name, inputs[idx], seed=seed, lam=lam, alpha=alpha, device="cpu")
+        weights = " ".join(f"{w:.2f}" for w in r.weights.tolist())
+        _show(ax, r.image, f"{spec.title}\nweights {weights}")
+        ax.axis("on")
+    fig.suptitle(f"Mixing methods on the same inputs ({', '.join(names)}), seed {seed}", fontsize=12)
+    if credits:
+        fig.text(0.01, 0.005, "Photos: " + "; ".join(c for c in credits if c), fontsize=6, wrap=True)
+    fig.tight_layout(rect=(0, 0.03, 1, 0.96))
+    return fig

@@ -1,0 +1,22 @@
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
+
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device"))]
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    return torch.device(request.param)
+
+
+def images(k, h, w, seed=0, device="cpu"):
+    """k distinct random images (K, 3, H, W) in [0, 1]."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(k, 3, h, w, generator=g).to(device)
