@@ -70,24 +70,40 @@ class Method:
 
 
 class TwoInputMask(Method):
-    """Two inputs blended by a share map m of input 0: out = m·x0 + (1 − m)·x1 (one lerp)."""
+    """Two inputs blended by the share map m of input 1: out = (1 − m)·x0 + m·x1, one lerp.
 
-    def mask0(self, p: Params, like: torch.Tensor) -> torch.Tensor:
-        """(B, 1 or C, H or 1, W or 1) share of input 0, in `like`'s dtype and device."""
+    torch.lerp is exact at m = 0 and m = 1, so hard masks copy pixels unchanged.
+    """
+
+    def mask1(self, p: Params, like: torch.Tensor) -> torch.Tensor:
+        """(B, 1 or C, H or 1, W or 1) share of input 1, in `like`'s dtype and device."""
         raise NotImplementedError
 
-    def source1(self, x1: torch.Tensor, p: Params) -> torch.Tensor:
-        """Input 1 as it is pasted (moved or resized by some methods); unchanged by default."""
-        return x1
-
     def apply(self, xs, p, out):
-        torch.lerp(self.source1(xs[1], p), xs[0], self.mask0(p, xs[0]), out=out)
+        torch.lerp(xs[0], xs[1], self.mask1(p, xs[0]), out=out)
 
     def masks(self, p, like):
-        m = self.mask0(p, like).float()
+        m = self.mask1(p, like).float()
         b, _, h, w = like.shape
         m = m.mean(1, keepdim=True).expand(b, 1, h, w)
-        return torch.cat([m, 1 - m], dim=1)
+        return torch.cat([1 - m, m], dim=1)
+
+
+class TwoInputPaste(TwoInputMask):
+    """Input 0 with a per-sample rectangle of content taken from input 1 (moved or resized).
+
+    The rectangles differ in size per sample, so the content is copied with one slice copy per
+    sample: on CPU that is several times faster than a vectorised gather of every pixel, and on a
+    GPU it is a handful of small copies. `mask1` (the rectangle) serves the masks and labels.
+    """
+
+    def paste(self, x1: torch.Tensor, p: Params, out: torch.Tensor) -> None:
+        """Write input 1's content into the rectangles of `out` (which already holds input 0)."""
+        raise NotImplementedError
+
+    def apply(self, xs, p, out):
+        out.copy_(xs[0])
+        self.paste(xs[1], p, out)
 
 
 class OneInputMask(Method):
@@ -111,3 +127,14 @@ class OneInputMask(Method):
     def weights_for(self, p, k, height, width):
         b = next(v for name, v in p.items() if isinstance(v, torch.Tensor) and not name.startswith("_")).shape[0]
         return torch.ones(b, 1, dtype=torch.float64)
+
+
+def outer(rows: torch.Tensor, cols: torch.Tensor, dtype) -> torch.Tensor:
+    """(B, 1, H, W) product of per-sample row (B, H) and column (B, W) indicators or weights."""
+    return rows.to(dtype)[:, None, :, None] * cols.to(dtype)[:, None, None, :]
+
+
+def band(n: int, start: torch.Tensor, stop: torch.Tensor) -> torch.Tensor:
+    """(B, n) bool: index i lies in [start, stop) of each sample."""
+    idx = torch.arange(n, device=start.device)[None]
+    return (idx >= start[:, None]) & (idx < stop[:, None])

@@ -11,19 +11,22 @@ import torch
 
 from ..registry import register
 from ..types import MixError, ParamSpec
-from .base import Method, TwoInputMask
-from .resample import bilinear_at, resize_coords, take_pixels
+from .base import Method, TwoInputMask, TwoInputPaste, band
 
 SD = "Summers & Dinneen. Improved Mixed-Example Data Augmentation. WACV 2019."
 SHARE = r"\quad \tilde y = \bar M y_A + (1-\bar M) y_B"
 
 
-def _grid(h: int, w: int, device) -> tuple[torch.Tensor, torch.Tensor]:
-    return torch.arange(h, device=device).view(1, 1, h, 1), torch.arange(w, device=device).view(1, 1, 1, w)
+def _rows_from(split: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """(B, 1, H, 1): 1 where the row index is at least `split` (per sample)."""
+    h = like.shape[2]
+    return (torch.arange(h, device=like.device)[None] >= split[:, None]).to(like.dtype).view(-1, 1, h, 1)
 
 
-def _col(v: torch.Tensor) -> torch.Tensor:
-    return v.view(-1, 1, 1, 1)
+def _cols_from(split: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """(B, 1, 1, W): 1 where the column index is at least `split` (per sample)."""
+    w = like.shape[3]
+    return (torch.arange(w, device=like.device)[None] >= split[:, None]).to(like.dtype).view(-1, 1, 1, w)
 
 
 def _w(share0: torch.Tensor) -> torch.Tensor:
@@ -41,9 +44,8 @@ class VerticalConcat(TwoInputMask):
         split = torch.round(lam * d.height).long()
         return {"lam": lam, "split": split, "w": _w(split / d.height)}
 
-    def mask0(self, p, like):
-        rows, _ = _grid(like.shape[2], like.shape[3], like.device)
-        return (rows < _col(p["split"])).to(like.dtype)
+    def mask1(self, p, like):
+        return _rows_from(p["split"], like)
 
 
 @register(name="horizontal_concat", title="Horizontal concat", family="tiles", n_inputs=2, params=(), paper=SD,
@@ -56,9 +58,8 @@ class HorizontalConcat(TwoInputMask):
         split = torch.round(lam * d.width).long()
         return {"lam": lam, "split": split, "w": _w(split / d.width)}
 
-    def mask0(self, p, like):
-        _, cols = _grid(like.shape[2], like.shape[3], like.device)
-        return (cols < _col(p["split"])).to(like.dtype)
+    def mask1(self, p, like):
+        return _cols_from(p["split"], like)
 
 
 @register(name="mixed_concat", title="Mixed concat", family="tiles", n_inputs=2, params=(), paper=SD,
@@ -78,9 +79,9 @@ class MixedConcat(TwoInputMask):
         return {"lam": lam, "lam2": lam2, "split_row": sr, "split_col": sc,
                 "w": _w(area0 / (d.height * d.width))}
 
-    def mask0(self, p, like):
-        rows, cols = _grid(like.shape[2], like.shape[3], like.device)
-        return ((rows < _col(p["split_row"])) == (cols < _col(p["split_col"]))).to(like.dtype)
+    def mask1(self, p, like):
+        below, right = _rows_from(p["split_row"], like), _cols_from(p["split_col"], like)
+        return torch.lerp(right, 1 - right, below)  # below XOR right, built in one broadcast pass
 
 
 @register(name="random_2x2", title="Random 2×2", family="tiles", n_inputs=2, params=(), paper=SD,
@@ -103,15 +104,17 @@ class Random2x2(TwoInputMask):
         share0 = (areas * cells).sum(1) / (h * w)
         return {"lam": lam, "split_row": sr, "split_col": sc, "cells": cells, "w": _w(share0)}
 
-    def mask0(self, p, like):
-        rows, cols = _grid(like.shape[2], like.shape[3], like.device)
-        quadrant = 2 * (rows >= _col(p["split_row"])).long() + (cols >= _col(p["split_col"])).long()
-        return p["cells"].to(like.dtype).gather(1, quadrant.flatten(1)).view(quadrant.shape)
+    def mask1(self, p, like):
+        from_1 = (~p["cells"]).to(like.dtype).view(-1, 4, 1, 1)  # quadrants in reading order
+        below, right = _rows_from(p["split_row"], like), _cols_from(p["split_col"], like)
+        top = torch.lerp(from_1[:, 0:1], from_1[:, 1:2], right)
+        bottom = torch.lerp(from_1[:, 2:3], from_1[:, 3:4], right)
+        return torch.lerp(top, bottom, below)
 
 
-class _Interval(TwoInputMask):
-    """A band of (1−λ)·N rows or columns at a uniform place takes the second image's band that starts at
-    another uniform place (as in the reference code, the band may be shifted)."""
+class _Interval(TwoInputPaste):
+    """A band of round((1−λ)·N) rows or columns at a uniform place takes the second image's band that
+    starts at another uniform place (as in the reference code, the band may be shifted)."""
 
     axis = 2  # 2: rows, 3: columns
 
@@ -122,24 +125,15 @@ class _Interval(TwoInputMask):
         start, source = d.randint(n - length + 1), d.randint(n - length + 1)
         return {"lam": lam, "start": start, "source_start": source, "length": length, "w": _w((n - length) / n)}
 
-    def _inside(self, p, like):
+    def mask1(self, p, like):
         n = like.shape[self.axis]
-        idx = torch.arange(n, device=like.device)[None]
-        inside = (idx >= p["start"][:, None]) & (idx < (p["start"] + p["length"])[:, None])
-        return idx, inside
+        inside = band(n, p["start"], p["start"] + p["length"]).to(like.dtype)
+        return inside.view(-1, 1, n, 1) if self.axis == 2 else inside.view(-1, 1, 1, n)
 
-    def mask0(self, p, like):
-        _, inside = self._inside(p, like)
-        shape = (-1, 1, like.shape[2], 1) if self.axis == 2 else (-1, 1, 1, like.shape[3])
-        return (~inside).to(like.dtype).view(shape)
-
-    def source1(self, x1, p):
-        idx, inside = self._inside(p, x1)
-        src = torch.where(inside, idx + (p["source_start"] - p["start"])[:, None], idx)
-        b, _, h, w = x1.shape
-        if self.axis == 2:
-            return take_pixels(x1, src, torch.arange(w, device=x1.device).expand(b, w))
-        return take_pixels(x1, torch.arange(h, device=x1.device).expand(b, h), src)
+    def paste(self, x1, p, out):
+        bands = torch.stack([p["start"], p["source_start"], p["length"]], 1).tolist()
+        for i, (start, source, length) in enumerate(bands):
+            out[i].narrow(self.axis - 1, start, length).copy_(x1[i].narrow(self.axis - 1, source, length))
 
 
 @register(name="random_row_interval", title="Random row interval", family="tiles", n_inputs=2, params=(),
@@ -166,11 +160,11 @@ class _RandomField(TwoInputMask):
 
     def draw(self, d):
         lam = d.lam_or_beta()
-        u = d.rand(*self.field_shape(d), on_device=True)
-        mask = u < lam.to(u.dtype).view(-1, 1, 1, 1)
-        return {"lam": lam, "mask": mask, "w": _w(mask.flatten(1).double().mean(1))}
+        from_1 = d.bernoulli(1 - lam, *self.field_shape(d))  # 1: the unit comes from the second image
+        share1 = from_1.flatten(1).sum(1).double() / from_1[0].numel()
+        return {"lam": lam, "mask": from_1, "w": _w(1 - share1)}
 
-    def mask0(self, p, like):
+    def mask1(self, p, like):
         return p["mask"].to(like.dtype)
 
 
@@ -219,29 +213,25 @@ class Ricap(Method):
         return {"split_row": bh, "split_col": bw, "tile_h": th, "tile_w": tw, "crop_y": oy, "crop_x": ox,
                 "w": (th * tw).double() / (h * w)}
 
-    def _tile(self, p, like):
-        rows, cols = _grid(like.shape[2], like.shape[3], like.device)
-        return 2 * (rows >= _col(p["split_row"])).long() + (cols >= _col(p["split_col"])).long()
+    def _origins(self, p):
+        zero = torch.zeros_like(p["split_row"])
+        return (torch.stack([zero, zero, p["split_row"], p["split_row"]], 1),
+                torch.stack([zero, p["split_col"], zero, p["split_col"]], 1))
 
     def apply(self, xs, p, out):
-        b, _, h, w = xs[0].shape
-        rows = torch.arange(h, device=out.device)[None]
-        cols = torch.arange(w, device=out.device)[None]
-        tile = self._tile(p, xs[0])
-        for k in range(4):
-            top = p["split_row"][:, None] if k >= 2 else 0
-            left = p["split_col"][:, None] if k % 2 else 0
-            src_r = (rows - top + p["crop_y"][:, k, None]).clamp(0, h - 1)
-            src_c = (cols - left + p["crop_x"][:, k, None]).clamp(0, w - 1)
-            crop = take_pixels(xs[k], src_r, src_c)
-            if k == 0:
-                out.copy_(crop)
-            else:
-                out.copy_(torch.where(tile == k, crop, out))
+        """One slice copy per tile: the crops differ in size per sample (see TwoInputPaste)."""
+        top, left = self._origins(p)
+        table = torch.stack([top, left, p["tile_h"], p["tile_w"], p["crop_y"], p["crop_x"]], 2).tolist()
+        for i, tiles in enumerate(table):
+            for k, (ty, tx, th, tw, cy, cx) in enumerate(tiles):
+                out[i, :, ty:ty + th, tx:tx + tw] = xs[k][i, :, cy:cy + th, cx:cx + tw]
 
     def masks(self, p, like):
-        tile = self._tile(p, like)
-        return torch.cat([(tile == k).float() for k in range(4)], 1).expand(-1, 4, like.shape[2], like.shape[3])
+        b, _, h, w = like.shape
+        top, left = self._origins(p)
+        rows = band(h, top.flatten(), (top + p["tile_h"]).flatten()).view(b, 4, h, 1)
+        cols = band(w, left.flatten(), (left + p["tile_w"]).flatten()).view(b, 4, 1, w)
+        return (rows & cols).float()
 
 
 GRIDS = {"1x2": (1, 2), "2x1": (2, 1), "2x2": (2, 2), "2x3": (2, 3), "3x2": (3, 2)}
@@ -265,8 +255,9 @@ GRIDS = {"1x2": (1, 2), "2x1": (2, 1), "2x2": (2, 2), "2x3": (2, 3), "3x2": (3, 
     uses_lam=False, label_rule="union",
 )
 class SpliceMix(Method):
-    """Per-sample grids. Cell (r, c) holds source r·cols + c, bilinearly resized (align_corners=True, as in
-    the reference) to a cell of rows [round(rH/R), round((r+1)H/R)). With fewer images than cells
+    """Per-sample grids. Cell (r, c) holds source r·cols + c, resized to the cell (rows [⌈rH/R⌉,
+    ⌈(r+1)H/R⌉), the same for columns; the reference resizes to ⌊H/R⌋ and then the whole splice to H
+    when H is not a multiple of R). With fewer images than cells
     (`mix` with four images and a 2×3 grid) the images are used again in order. The paper appends
     B/4 spliced images to the batch; `mix_batch` returns one spliced image per sample."""
 
@@ -298,40 +289,34 @@ class SpliceMix(Method):
         return p["_label"] == "union"
 
     @staticmethod
-    def _axis(n: int, parts: torch.Tensor):
-        """Cell index of each of n pixels split into `parts` cells (cell k spans [⌈kn/parts⌉, ⌈(k+1)n/parts⌉)),
-        and each pixel's source coordinate when the whole axis is resized into its cell."""
-        idx = torch.arange(n, device=parts.device)[None]
-        parts = parts[:, None]
-        k = idx * parts // n
-        start = (k * n + parts - 1) // parts
-        end = ((k + 1) * n + parts - 1) // parts
-        return k, resize_coords(idx, start, end - start, n, True)
+    def _bounds(n: int, parts: int) -> list[tuple[int, int]]:
+        """Cell k of `parts` along an axis of n pixels spans [⌈kn/parts⌉, ⌈(k+1)n/parts⌉)."""
+        return [(-(-k * n // parts), -(-(k + 1) * n // parts)) for k in range(parts)]
 
-    def _cells(self, p, h, w):
-        """Cell index map (B, 1, H, W) and per-sample source coordinates of each output row and column."""
-        kr, src_r = self._axis(h, p["rows"])
-        kc, src_c = self._axis(w, p["cols"])
-        cell = kr[:, None, :, None] * p["cols"][:, None, None, None] + kc[:, None, None, :]
-        return cell, src_r, src_c
+    def _layout(self, p, h, w):
+        """Per sample: [(source j, top, bottom, left, right)] of the cells that are not dropped."""
+        layout = []
+        for rows, cols, dropped in zip(p["rows"].tolist(), p["cols"].tolist(), p["dropped"].tolist()):
+            cells = [(r * cols + c, *ys, *xs) for r, ys in enumerate(self._bounds(h, rows))
+                     for c, xs in enumerate(self._bounds(w, cols))]
+            layout.append([c for c in cells if not dropped[c[0]] and c[2] > c[1] and c[4] > c[3]])
+        return layout
 
     def apply(self, xs, p, out):
-        b, _, h, w = xs[0].shape
-        cell, src_r, src_c = self._cells(p, h, w)
-        keep = ~p["dropped"]
+        """Each cell is its source resized with F.interpolate (bilinear, align_corners=True, as the
+        reference); one call per cell, since cells differ in size per sample."""
         out.zero_()
-        for j in range(self.n_sources(p)):
-            present = (cell == j) & keep[:, j, None, None, None]
-            if bool(present.any()):
-                out.copy_(torch.where(present, bilinear_at(xs[j % len(xs)], src_r, src_c), out))
+        for i, cells in enumerate(self._layout(p, out.shape[2], out.shape[3])):
+            for j, top, bottom, left, right in cells:
+                out[i:i + 1, :, top:bottom, left:right] = torch.nn.functional.interpolate(
+                    xs[j % len(xs)][i:i + 1], size=(bottom - top, right - left), mode="bilinear", align_corners=True)
 
     def _shares(self, p, like, k):
-        _, _, h, w = like.shape
-        cell, _, _ = self._cells(p, h, w)
-        keep = ~p["dropped"]
-        shares = torch.zeros(cell.shape[0], k, h, w, device=like.device)
-        for j in range(self.n_sources(p)):
-            shares[:, j % k] += ((cell[:, 0] == j) & keep[:, j, None, None]).float()
+        b, _, h, w = like.shape
+        shares = torch.zeros(b, k, h, w, device=like.device)
+        for i, cells in enumerate(self._layout(p, h, w)):
+            for j, top, bottom, left, right in cells:
+                shares[i, j % k, top:bottom, left:right] = 1.0
         return shares
 
     def masks_for(self, p, xs):
