@@ -4,16 +4,24 @@
 
 Prints medians in ms and ratios; asserts nothing. Ours is timed twice: returning a fresh tensor
 (like the peers) and writing into a reused `out=` buffer (the mode a training loop can use).
+Each row runs in its own process, so that no library inherits another's allocator state
+(glibc's malloc otherwise starts serving 38 MB blocks without page faults part-way through a run).
 All calls mix images and build the soft targets of 1000 classes; every peer draws one λ per batch
 except Kornia, which, like ours, draws per sample.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import subprocess
+import sys
 import time
+import warnings
 
 import torch
+
+CLASSES = 1000
 
 
 def timed(fn, repeats: int, device: torch.device) -> float:
@@ -52,13 +60,34 @@ def peers(x, y, classes):
     try:
         import kornia.augmentation as K
 
-        k_mixup, k_cutmix = K.RandomMixUpV2(p=1.0, data_keys=["input", "class"]), K.RandomCutMixV2(
-            p=1.0, data_keys=["input", "class"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Kornia's note on its CutMix λ; its default is what users get
+            k_mixup = K.RandomMixUpV2(p=1.0, data_keys=["input", "class"])
+            k_cutmix = K.RandomCutMixV2(p=1.0, data_keys=["input", "class"])
         found["Kornia RandomMixUpV2"] = ("mixup", lambda: k_mixup(x, y))
         found["Kornia RandomCutMixV2"] = ("cutmix", lambda: k_cutmix(x, y))
     except ImportError:
         pass
     return found
+
+
+def measure(entry: str, args) -> dict:
+    """Time one entry ("peer:NAME" or a mixviz method) in this process."""
+    import mixviz
+
+    torch.set_num_threads(args.threads)
+    device = mixviz.pick_device(args.device)
+    gen = torch.Generator(device=device).manual_seed(0)
+    x = torch.rand(args.batch, 3, args.size, args.size, generator=gen, device=device)
+    y = torch.randint(0, CLASSES, (args.batch,), generator=gen, device=device)
+    if entry.startswith("peer:"):
+        kind, fn = peers(x, y, CLASSES)[entry[5:]]
+        return {"kind": kind, "fresh": timed(fn, args.repeats, device)}
+    out = torch.empty_like(x)
+    fresh = timed(lambda: mixviz.mix_batch(entry, x, y, num_classes=CLASSES, generator=gen), args.repeats, device)
+    reused = timed(lambda: mixviz.mix_batch(entry, x, y, num_classes=CLASSES, generator=gen, out=out),
+                   args.repeats, device)
+    return {"kind": entry, "fresh": fresh, "out": reused, "device": str(device), "torch": torch.__version__}
 
 
 def main(argv=None):
@@ -69,49 +98,45 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default=None)
     parser.add_argument("--methods", nargs="*", default=None)
+    parser.add_argument("--entry", help=argparse.SUPPRESS)  # internal: time one entry and print JSON
     args = parser.parse_args(argv)
+    if args.entry:
+        print(json.dumps(measure(args.entry, args)))
+        return
 
     import mixviz
 
-    torch.set_num_threads(args.threads)
-    device = mixviz.pick_device(args.device)
-    classes = 1000
-    gen = torch.Generator(device=device).manual_seed(0)
-    x = torch.rand(args.batch, 3, args.size, args.size, generator=gen, device=device)
-    y = torch.randint(0, classes, (args.batch,), generator=gen, device=device)
-    out = torch.empty_like(x)
-    print(f"batch {args.batch}x3x{args.size}x{args.size}, {classes} classes, device {device}, "
-          f"{torch.get_num_threads()} threads, torch {torch.__version__}, median of {args.repeats}")
-
-    rows = []
-    for name, (kind, fn) in peers(x.clone(), y, classes).items():
-        rows.append((name, kind, timed(fn, args.repeats, device), None))
     names = args.methods or [n for n, s in mixviz.METHODS.items() if s.n_inputs == 2 and s.needs == "none"]
-    for name in names:
-        fresh = timed(lambda: mixviz.mix_batch(name, x, y, num_classes=classes, generator=gen), args.repeats, device)
-        reused = timed(lambda: mixviz.mix_batch(name, x, y, num_classes=classes, generator=gen, out=out),
-                       args.repeats, device)
-        rows.append((f"mixviz {name}", name, fresh, reused))
-
+    probe = torch.rand(2, 3, 8, 8)
+    entries = [f"peer:{p}" for p in peers(probe, torch.zeros(2, dtype=torch.long), CLASSES)] + names
+    passthrough = ["--batch", str(args.batch), "--size", str(args.size), "--repeats", str(args.repeats),
+                   "--threads", str(args.threads)] + (["--device", args.device] if args.device else [])
+    results = {}
+    for entry in entries:  # one process each: every library starts from the same allocator state
+        done = subprocess.run([sys.executable, __file__, "--entry", entry, *passthrough], capture_output=True,
+                              text=True, check=True)
+        results[entry] = json.loads(done.stdout.strip().splitlines()[-1])
+    ours = [results[n] for n in names]
+    print(f"batch {args.batch}x3x{args.size}x{args.size}, {CLASSES} classes, device {ours[0]['device']}, "
+          f"{args.threads} threads, torch {ours[0]['torch']}, median of {args.repeats}, one process per row")
     best_peer = {}
-    for _, kind, t, reused in rows:
-        if reused is None:
-            best_peer[kind] = min(t, best_peer.get(kind, float("inf")))
-    ours = {kind: (t, r) for _, kind, t, r in rows if r is not None}
+    for entry, r in results.items():
+        if entry.startswith("peer:"):
+            best_peer[r["kind"]] = min(r["fresh"], best_peer.get(r["kind"], float("inf")))
+    mixup = results.get("mixup")
     print()
-    print("| method | fresh output (ms) | `out=` buffer (ms) | fastest peer / ours (fresh, out=) | ours / our mixup (fresh, out=) |")
+    print("| method | fresh output (ms) | `out=` buffer (ms) | fastest peer / ours (fresh, out=) "
+          "| ours / our mixup (fresh, out=) |")
     print("|---|---:|---:|---:|---:|")
-    for label, kind, t, r in rows:
-        if r is None:
-            print(f"| {label} | {t:.1f} | | | |")
+    for entry, r in results.items():
+        if entry.startswith("peer:"):
+            print(f"| {entry[5:]} | {r['fresh']:.1f} | | | |")
             continue
         vs_peer = ""
-        if kind in best_peer:
-            vs_peer = f"{best_peer[kind] / t:.1f}x, {best_peer[kind] / r:.1f}x"
-        vs_mixup = ""
-        if "mixup" in ours:
-            vs_mixup = f"{t / ours['mixup'][0]:.2f}, {r / ours['mixup'][1]:.2f}"
-        print(f"| {label} | {t:.1f} | {r:.1f} | {vs_peer} | {vs_mixup} |")
+        if r["kind"] in best_peer:
+            vs_peer = f"{best_peer[r['kind']] / r['fresh']:.1f}x, {best_peer[r['kind']] / r['out']:.1f}x"
+        vs_mixup = f"{r['fresh'] / mixup['fresh']:.2f}, {r['out'] / mixup['out']:.2f}" if mixup else ""
+        print(f"| mixviz {entry} | {r['fresh']:.1f} | {r['out']:.1f} | {vs_peer} | {vs_mixup} |")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 import streamlit as st
 
 import mixviz
-from mixviz.imaging import fit_within, load_image, to_pil
+from mixviz.imaging import fit_within, load_image, to_batch, to_pil
 from mixviz.samples import samples
 
 MAX_SIDE = 384
@@ -21,7 +21,9 @@ def uploaded_image(data: bytes):
 
 st.title("Mixing Lab")
 names = list(mixviz.METHODS)
-method = st.selectbox("Method", names, format_func=lambda n: mixviz.METHODS[n].title)
+asked = st.query_params.get("method", "mixup")  # ?method=cutmix links straight to a method
+method = st.selectbox("Method", names, index=names.index(asked) if asked in names else 0,
+                      format_func=lambda n: mixviz.METHODS[n].title)
 spec = mixviz.METHODS[method]
 st.caption(f"{spec.summary}  \n*{spec.paper}*")
 st.latex(spec.formula)
@@ -67,28 +69,28 @@ with st.sidebar:
             params[p.name] = st.slider(p.name, float(p.min), float(p.max), float(p.default), float(p.step),
                                        help=p.help, key=key)
 
+inputs = to_batch(images)  # the common size: each image covers the first one's size, centre-cropped
 try:
-    r = mixviz.mix(method, images, labels=labels, seed=int(seed), lam=lam, alpha=alpha or 1.0, device="cpu", **params)
+    r = mixviz.mix(method, inputs, labels=labels, seed=int(seed), lam=lam, alpha=alpha or 1.0, device="cpu", **params)
 except (mixviz.MixError, mixviz.ImageError) as e:
     st.error(str(e))
     st.stop()
 
-left, right = st.columns([2, 1])
-with left:
-    st.image(to_pil(r.image), caption="mixed image", width="stretch")
-with right:
-    st.subheader("Label")
-    st.bar_chart({"weight": r.label}, horizontal=True)
+k = len(images)
+top = st.columns(k + 1)
+for i in range(k):
+    top[i].image(to_pil(inputs[i]), caption=f"input {i + 1}: {labels[i]}", width="stretch")
+top[k].image(to_pil(r.image), caption="mixed image", width="stretch")
+bottom = st.columns(k + 1)
+for i in range(k):
+    bottom[i].image(to_pil(r.masks[i]), caption=f"mask {i + 1}: mean {float(r.masks[i].mean()):.3f}, "
+                                               f"label weight {float(r.weights[i]):.3f}", width="stretch")
+with bottom[k]:
+    st.bar_chart({"label weight": r.label}, horizontal=True, height=160)
     if r.lam is not None:
-        st.metric("λ drawn", f"{r.lam:.3f}")
+        st.metric("λ (fixed)" if lam is not None else "λ drawn from Beta(α, α)", f"{r.lam:.3f}")
     if "lam_corrected" in r.info:
-        st.metric("λ after correction", f"{r.info['lam_corrected']:.3f}")
-st.subheader("Inputs and masks")
-cols = st.columns(len(images))
-for i, c in enumerate(cols):
-    c.image(images[i], caption=f"input {i + 1}: {labels[i]}", width="stretch")
-    c.image(to_pil(r.masks[i]), caption=f"mask {i + 1}, mean {float(r.masks[i].mean()):.3f}, "
-                                        f"label weight {float(r.weights[i]):.3f}", width="stretch")
+        st.metric("λ after correction (actual share)", f"{r.info['lam_corrected']:.3f}")
 with st.expander("Drawn parameters"):
-    st.json({k: v for k, v in r.info.items() if k != "raw"})
+    st.json({key: v for key, v in r.info.items() if key != "raw"})
 st.caption("Photos: " + "; ".join(samples()[n].attribution for n in chosen if n in labels))

@@ -329,3 +329,14 @@ def test_mix_batch_output_buffer_is_written_and_x_kept():
 def test_bad_calls_raise_specific_errors(call, match):
     with pytest.raises(mixviz.MixError, match=match):
         call()
+
+
+@pytest.mark.parametrize("prob", [0.0, 1 / 256, 0.3, 0.5, 1.0])
+def test_bernoulli_fields_are_calibrated_and_exact_at_the_ends(prob):
+    d = Draw(1, 3, 4, 4, torch.device("cpu"), torch.float32, torch.Generator().manual_seed(0), None, 1.0)
+    field = d.bernoulli(torch.tensor([prob]), 1, 1000, 1000)
+    assert field.dtype == torch.float32 and set(field.unique().tolist()) <= {0.0, 1.0}
+    step = round(prob * 256) / 256
+    assert float(field.mean()) == pytest.approx(step, abs=0.002)
+    if prob in (0.0, 1.0):
+        assert float(field.mean()) == prob

@@ -116,9 +116,9 @@ class BetweenClassPlus(Method):
     def apply(self, xs, p, out):
         pp, m1, m2 = self._coefficients(p, xs)
         scale = 1 / torch.sqrt(pp**2 + (1 - pp) ** 2)
-        # s·(p(x1 − μ1) + (1 − p)(x2 − μ2)) = s·lerp(x2, x1, p) − s·(p μ1 + (1 − p) μ2): two passes
+        # s·(p(x1 − μ1) + (1 − p)(x2 − μ2)) = s·lerp(x2, x1, p) − s·(p μ1 + (1 − p) μ2)
         torch.lerp(xs[1], xs[0], _as_map(pp, xs[0]), out=out)
-        torch.addcmul(_as_map(-scale * (pp * m1 + (1 - pp) * m2), out), out, _as_map(scale, out), out=out)
+        out.mul_(_as_map(scale, out)).sub_(_as_map(scale * (pp * m1 + (1 - pp) * m2), out))
 
     def display(self, out, xs, p):
         _, m1, m2 = self._coefficients(p, xs)
