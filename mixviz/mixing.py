@@ -12,7 +12,7 @@ from . import labels as L
 from .imaging import ImageLike, to_batch
 from .methods.base import take
 from .registry import get
-from .sampling import Draw, make_generator, pick_device
+from .sampling import Draw, make_generator, pick_device, real_dtype
 from .types import MethodSpec, MixError, MixResult
 
 
@@ -68,7 +68,7 @@ def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequenc
     impl.apply(xs, p, out)
     image = impl.display(out, xs, p)[0]
     masks = impl.masks_for(p, xs)[0]
-    weights = impl.weights_for(p, k, h, w)[0].to(dev)
+    weights = impl.weights_for(p, k, h, w)[0].to(dev, real_dtype(dev))
     label = L.label_dict(names, weights.tolist(), union=impl.union_label(p))
     info = impl.info(p, xs)
     if spec.name in ("bc", "bc_plus") and len(set(names)) < len(names):

@@ -34,6 +34,16 @@ def make_generator(seed: int, device: str | torch.device = "cpu") -> torch.Gener
     return torch.Generator(device=device).manual_seed(int(seed))
 
 
+def real_dtype(device: str | torch.device) -> torch.dtype:
+    """The dtype of parameter maths: float64, or float32 on Apple's MPS, which has no float64."""
+    return torch.float32 if torch.device(device).type == "mps" else torch.float64
+
+
+def real(t: torch.Tensor) -> torch.Tensor:
+    """`t` in its device's parameter dtype (see real_dtype)."""
+    return t.to(real_dtype(t.device))
+
+
 def beta_quantile(alpha: float, u: torch.Tensor) -> torch.Tensor:
     """Beta(α, α) samples from uniforms `u` by the inverse CDF (torch's Beta takes no generator)."""
     values = betaincinv(alpha, alpha, u.detach().double().cpu().numpy())
@@ -82,7 +92,7 @@ class Draw:
                               device=where)
         bits = words.view(torch.uint8)[:n].view(shape).to(self.device)
         # P(bits >= t) = 1 - t / 256 = round(256·prob) / 256 for t = 256 - round(256·prob)
-        threshold = (256 - torch.round(prob.double() * 256)).view(-1, *([1] * (len(shape) - 1)))
+        threshold = (256 - torch.round(real(prob) * 256)).view(-1, *([1] * (len(shape) - 1)))
         dtype = torch.int16 if bool((threshold > 255).any()) else torch.uint8  # 256 needs more than a byte
         field = torch.empty(shape, dtype=self.dtype, device=self.device)
         return torch.ge(bits, threshold.to(dtype), out=field)
@@ -94,20 +104,20 @@ class Draw:
         """Integers uniform in [0, high) per sample (high may differ per sample; high >= 1)."""
         high_t = torch.as_tensor(high, device=self.device)
         n = self.batch if n is None else n
-        u = self.rand(n).double()
+        u = real(self.rand(n))
         return torch.minimum((u * high_t).floor().long(), high_t.long() - 1)
 
     def beta(self, alpha: float, n: int | None = None) -> torch.Tensor:
-        """Beta(α, α) per sample, float64 on the pixels' device."""
+        """Beta(α, α) per sample, float64 (float32 on MPS) on the pixels' device."""
         if not alpha > 0:
             raise MixError(f"alpha must be > 0 for Beta(α, α), got {alpha}")
         u = self.rand(self.batch if n is None else n)
-        return beta_quantile(alpha, u).to(self.device)
+        return beta_quantile(alpha, u).to(self.device, real_dtype(self.device))
 
     def lam_or_beta(self) -> torch.Tensor:
-        """λ per sample: the caller's fixed λ, else Beta(α, α) (float64, shape (B,))."""
+        """λ per sample: the caller's fixed λ, else Beta(α, α) (shape (B,), see real_dtype)."""
         if self.lam is not None:
-            lam = torch.as_tensor(self.lam, dtype=torch.float64, device=self.device)
+            lam = torch.as_tensor(self.lam, dtype=real_dtype(self.device), device=self.device)
             if bool(((lam < 0) | (lam > 1)).any()):
                 raise MixError(f"λ must lie in [0, 1], got {self.lam}")
             return lam.expand(self.batch).clone() if lam.dim() == 0 else lam.reshape(self.batch)
@@ -117,7 +127,7 @@ class Draw:
         """λ per sample: the caller's fixed λ, else U(0, 1) (between-class learning's r)."""
         if self.lam is not None:
             return self.lam_or_beta()
-        return self.rand(self.batch).double()
+        return real(self.rand(self.batch))
 
 
 def centred_boxes(cy, cx, box_h, box_w, height: int, width: int) -> dict[str, torch.Tensor]:

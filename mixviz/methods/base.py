@@ -40,7 +40,7 @@ class Method:
         return self.masks(p, xs[0])
 
     def weights_for(self, p: Params, k: int, height: int, width: int) -> torch.Tensor:
-        """(B, k) float64: label weight of each of the k inputs (most methods draw it as p["w"])."""
+        """(B, k): label weight of each of the k inputs (most methods draw it as p["w"])."""
         return p["w"]
 
     def n_sources(self, p: Params) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import torch
 
 from ..registry import register
+from ..sampling import real, real_dtype
 from ..types import ParamSpec
 from .base import Method, Params, TwoInputMask
 
@@ -44,7 +45,7 @@ class Mixup(TwoInputMask):
 )
 class SamplePairing(TwoInputMask):
     def draw(self, d):
-        w = torch.zeros(d.batch, 2, dtype=torch.float64, device=d.device)
+        w = torch.zeros(d.batch, 2, dtype=real_dtype(d.device), device=d.device)
         w[:, 0] = 1.0
         return {"w": w}
 
@@ -91,14 +92,14 @@ class BetweenClassPlus(Method):
 
     @staticmethod
     def _stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per-sample mean and (population) standard deviation over all channels and pixels, float64.
+        """Per-sample mean and (population) standard deviation over all channels and pixels.
 
         From Σx and ‖x‖ in one float32 pass each (torch's pairwise sums keep them accurate):
         torch.var_mean is single-threaded and ~10x slower on CPU."""
         flat = x.flatten(1)
         n = flat.shape[1]
-        mean = flat.sum(1).double() / n
-        mean_sq = torch.linalg.vector_norm(flat, dim=1).double() ** 2 / n
+        mean = real(flat.sum(1)) / n
+        mean_sq = real(torch.linalg.vector_norm(flat, dim=1)) ** 2 / n
         return mean, (mean_sq - mean**2).clamp_min(0).sqrt()
 
     def _coefficients(self, p: Params, xs):

@@ -10,7 +10,7 @@ import math
 import torch
 
 from ..registry import register
-from ..sampling import centred_boxes
+from ..sampling import centred_boxes, real
 from ..types import MixError, ParamSpec
 from .base import OneInputMask, TwoInputMask, TwoInputPaste, band, outer
 
@@ -19,7 +19,7 @@ FILL = ParamSpec("fill", 0.0, 0.0, 1.0, 0.05, "grey level of removed pixels (0 =
 
 def _areas_w(inside_area: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """Label weights (B, 2) when input 1 covers `inside_area` pixels and input 0 the rest."""
-    share1 = inside_area.double() / (height * width)
+    share1 = real(inside_area) / (height * width)
     return torch.stack([1 - share1, share1], 1)
 
 
@@ -103,7 +103,7 @@ class SmoothMix(TwoInputMask):
         lo, hi = d.params["sigma_min"], d.params["sigma_max"]
         if lo > hi:
             raise MixError(f"smoothmix: sigma_min ({lo}) must not exceed sigma_max ({hi})")
-        sigma = (lo + (hi - lo) * d.rand(d.batch).double()) * math.sqrt(d.height * d.width)
+        sigma = (lo + (hi - lo) * real(d.rand(d.batch))) * math.sqrt(d.height * d.width)
         cy, cx = d.randint(d.height), d.randint(d.width)
         gy, gx = self._profiles(sigma, cy, cx, d.height, d.width)
         share1 = gy.mean(1) * gx.mean(1)
@@ -111,8 +111,8 @@ class SmoothMix(TwoInputMask):
 
     @staticmethod
     def _profiles(sigma, cy, cx, height, width):
-        ys = torch.arange(height, device=sigma.device, dtype=torch.float64)
-        xs = torch.arange(width, device=sigma.device, dtype=torch.float64)
+        ys = torch.arange(height, device=sigma.device, dtype=sigma.dtype)
+        xs = torch.arange(width, device=sigma.device, dtype=sigma.dtype)
         two_s2 = (2 * sigma**2)[:, None]
         return torch.exp(-((ys - cy[:, None]) ** 2) / two_s2), torch.exp(-((xs - cx[:, None]) ** 2) / two_s2)
 
@@ -148,7 +148,7 @@ class GridMask(OneInputMask):
         if d.params["d_min"] > d.params["d_max"]:
             raise MixError("gridmask: d_min must not exceed d_max")
         unit = lo + d.randint(hi - lo)
-        kept = torch.floor(unit.double() * d.params["ratio"] + 0.5).long()
+        kept = torch.floor(real(unit) * d.params["ratio"] + 0.5).long()
         rotate = d.params["rotate"]
         angle = d.randint(rotate) if rotate > 0 else torch.zeros(d.batch, dtype=torch.long, device=d.device)
         return {"d": unit, "l": kept, "delta_y": d.randint(unit), "delta_x": d.randint(unit), "angle": angle,
@@ -156,15 +156,15 @@ class GridMask(OneInputMask):
 
     def mask0(self, p, like):
         _, _, h, w = like.shape
-        theta = torch.deg2rad(p["angle"].double())
+        theta = torch.deg2rad(real(p["angle"]))
         cos, sin = torch.cos(theta)[:, None, None], torch.sin(theta)[:, None, None]
-        py = (torch.arange(h, device=like.device, dtype=torch.float64) + 0.5 - h / 2)[None, :, None]
-        px = (torch.arange(w, device=like.device, dtype=torch.float64) + 0.5 - w / 2)[None, None, :]
+        py = (torch.arange(h, device=like.device, dtype=theta.dtype) + 0.5 - h / 2)[None, :, None]
+        px = (torch.arange(w, device=like.device, dtype=theta.dtype) + 0.5 - w / 2)[None, None, :]
         u = torch.floor(cos * py - sin * px + h / 2)
         v = torch.floor(sin * py + cos * px + w / 2)
-        unit, kept = p["d"].double()[:, None, None], p["l"].double()[:, None, None]
-        on_line = (torch.remainder(u - p["delta_y"].double()[:, None, None], unit) < kept) | (
-            torch.remainder(v - p["delta_x"].double()[:, None, None], unit) < kept)
+        unit, kept = real(p["d"])[:, None, None], real(p["l"])[:, None, None]
+        on_line = (torch.remainder(u - real(p["delta_y"])[:, None, None], unit) < kept) | (
+            torch.remainder(v - real(p["delta_x"])[:, None, None], unit) < kept)
         keep = on_line if p["_mode"] == 1 else ~on_line
         return keep[:, None].to(like.dtype)
 
@@ -212,7 +212,7 @@ class FMix(TwoInputMask):
         threshold = torch.where(keep == 0, torch.full_like(threshold, float("inf")), threshold)
         from_1 = torch.empty(d.batch, 1, h, w, dtype=d.dtype, device=d.device)
         torch.lt(field[:, None], threshold.view(-1, 1, 1, 1), out=from_1)  # the top values keep image 1
-        share0 = 1 - from_1.flatten(1).sum(1).double() / (h * w)
+        share0 = 1 - real(from_1.flatten(1).sum(1)) / (h * w)
         return {"lam": lam, "lam_corrected": share0, "mask": from_1, "w": torch.stack([share0, 1 - share0], 1)}
 
     def mask1(self, p, like):
@@ -240,7 +240,7 @@ class ResizeMix(TwoInputPaste):
         lo, hi = d.params["scale_min"], d.params["scale_max"]
         if lo > hi:
             raise MixError(f"resizemix: scale_min ({lo}) must not exceed scale_max ({hi})")
-        tau = lo + (hi - lo) * d.rand(d.batch).double()
+        tau = lo + (hi - lo) * real(d.rand(d.batch))
         ph = (tau * d.height).floor().long().clamp_min(1)
         pw = (tau * d.width).floor().long().clamp_min(1)
         y1, x1 = d.randint(d.height - ph + 1), d.randint(d.width - pw + 1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 
 from ..registry import register
+from ..sampling import real
 from ..types import MixError, ParamSpec
 from .base import Method, TwoInputMask, TwoInputPaste, band
 
@@ -30,7 +31,7 @@ def _cols_from(split: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 
 
 def _w(share0: torch.Tensor) -> torch.Tensor:
-    share0 = share0.double()
+    share0 = real(share0)
     return torch.stack([share0, 1 - share0], 1)
 
 
@@ -98,7 +99,7 @@ class Random2x2(TwoInputMask):
             hi = max(lo + 1, n - lo)
             splits.append(lo + d.randint(hi - lo))
         sr, sc = splits
-        cells = d.rand(d.batch, 4).double() < lam[:, None]
+        cells = real(d.rand(d.batch, 4)) < lam[:, None]
         h, w = d.height, d.width
         areas = torch.stack([sr * sc, sr * (w - sc), (h - sr) * sc, (h - sr) * (w - sc)], 1)
         share0 = (areas * cells).sum(1) / (h * w)
@@ -161,7 +162,7 @@ class _RandomField(TwoInputMask):
     def draw(self, d):
         lam = d.lam_or_beta()
         from_1 = d.bernoulli(1 - lam, *self.field_shape(d))  # 1: the unit comes from the second image
-        share1 = from_1.flatten(1).sum(1).double() / from_1[0].numel()
+        share1 = real(from_1.flatten(1).sum(1)) / from_1[0].numel()
         return {"lam": lam, "mask": from_1, "w": _w(1 - share1)}
 
     def mask1(self, p, like):
@@ -211,7 +212,7 @@ class Ricap(Method):
         oy = d.randint((h - th + 1).flatten(), 4 * d.batch).view(d.batch, 4)
         ox = d.randint((w - tw + 1).flatten(), 4 * d.batch).view(d.batch, 4)
         return {"split_row": bh, "split_col": bw, "tile_h": th, "tile_w": tw, "crop_y": oy, "crop_x": ox,
-                "w": (th * tw).double() / (h * w)}
+                "w": real(th * tw) / (h * w)}
 
     def _origins(self, p):
         zero = torch.zeros_like(p["split_row"])
@@ -265,7 +266,7 @@ class SpliceMix(Method):
         b = d.batch
         choice = d.params["grid"]
         if choice == "random":
-            coin = d.rand(b).double()
+            coin = real(d.rand(b))
             rows = torch.where(coin > 0.7, 1, 2)
             cols = torch.where(coin > 0.7, 2, torch.where(coin > 0.3, 2, 3))
             swap = d.rand(b) < 0.5
@@ -324,4 +325,4 @@ class SpliceMix(Method):
 
     def weights_for(self, p, k, h, w):
         like = torch.empty(1, 1, h, w, device=p["rows"].device).expand(p["rows"].shape[0], 1, h, w)
-        return self._shares(p, like, k).flatten(2).double().mean(2)
+        return real(self._shares(p, like, k).flatten(2)).mean(2)
