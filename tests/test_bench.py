@@ -1,0 +1,20 @@
+"""The benchmark still runs (tiny sizes, in-process): it must not rot between releases."""
+import argparse
+import importlib.util
+from pathlib import Path
+
+spec = importlib.util.spec_from_file_location("throughput", Path(__file__).resolve().parent.parent / "bench" / "throughput.py")
+throughput = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(throughput)
+
+
+def test_measure_ours_and_every_peer():
+    args = argparse.Namespace(batch=4, size=32, repeats=1, threads=1, device="cpu")
+    ours = throughput.measure("cutmix", args)
+    assert ours["fresh"] > 0 and ours["out"] > 0
+    import torch
+
+    names = throughput.peers(torch.rand(2, 3, 8, 8), torch.zeros(2, dtype=torch.long), 10)
+    assert {"timm Mixup", "torchvision v2.CutMix", "Kornia RandomCutMixV2"} <= set(names)
+    for name in names:
+        assert throughput.measure(f"peer:{name}", args)["fresh"] > 0

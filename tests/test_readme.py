@@ -1,0 +1,26 @@
+"""The README's library example runs as written and says what it shows."""
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_readme_library_example_runs(monkeypatch):
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    monkeypatch.chdir(ROOT)
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    r = scope["r"]
+    assert r.label["cat"] == pytest.approx(float(r.weights[0])) and 0.58 <= r.label["cat"] < 0.59
+    assert scope["xm"] is scope["buf"] and scope["ym"].shape == (64, 1000)
+
+
+def test_readme_gives_the_two_commands_and_ci_runs_the_second():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "bash run.sh app" in text and "bash run.sh test" in text
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "bash run.sh test" in ci and os.access(ROOT / ".ci" / "run", os.X_OK)
