@@ -10,7 +10,7 @@ import torch
 
 from . import labels as L
 from .imaging import ImageLike, to_batch
-from .methods.base import take
+from .methods.base import Method, take
 from .registry import get
 from .sampling import Draw, make_generator, pick_device, real_dtype
 from .types import MethodSpec, MixError, MixResult
@@ -71,13 +71,13 @@ def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequenc
     weights = impl.weights_for(p, k, h, w)[0].to(dev, real_dtype(dev))
     label = L.label_dict(names, weights.tolist(), union=impl.union_label(p))
     info = impl.info(p, xs)
-    if spec.name in ("bc", "bc_plus") and len(set(names)) < len(names):
-        info["note"] = "between-class learning mixes images of different classes; these share a class"
+    if impl.distinct_classes and len(set(names)) < len(names):
+        info["note"] = f"{spec.title} mixes images of different classes; these share a class"
     if label_smoothing:
         label, other = L.smooth_label(label, label_smoothing, num_classes)
         info["label_smoothing"] = {"eps": label_smoothing, "num_classes": num_classes, "each_other_class": other}
-    if spec.name == "bc_plus":
-        info["raw"] = out[0]
+    if type(impl).display is not Method.display:
+        info["raw"] = out[0]  # what training sees, before `display` made it viewable
     lam_drawn = p.get("lam")
     return MixResult(method=spec.name, image=image, masks=masks, weights=weights, label=label,
                      lam=float(lam_drawn[0]) if lam_drawn is not None else None, info=info)
@@ -131,6 +131,12 @@ def mix_batch(method: str, x: torch.Tensor, y: torch.Tensor | None = None, num_c
     elif out.untyped_storage().data_ptr() == x.untyped_storage().data_ptr():
         raise MixError("out must not share memory with x: the partners of later samples would be overwritten")
     L.check_eps(label_smoothing)
+    targets = None
+    if y is not None:
+        if not isinstance(y, torch.Tensor) or y.shape[0] != b:
+            raise MixError(f"y must be a tensor with one row per sample ({b}), got "
+                           f"{tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__}")
+        targets = L.one_hot(y.to(x.device), num_classes)
 
     impl = spec.impl
     draw = Draw(b, c, h, w, x.device, x.dtype, generator, lam, float(alpha), values)
@@ -147,9 +153,8 @@ def mix_batch(method: str, x: torch.Tensor, y: torch.Tensor | None = None, num_c
             impl.apply(xs, take(p, samples), part)
             out.index_copy_(0, samples, part)
 
-    if y is None:
+    if targets is None:
         return out, None
-    targets = L.one_hot(y.to(x.device), num_classes)
     weights = impl.weights_for(p, k, h, w).to(device=x.device, dtype=targets.dtype)
     rolled = [targets.roll(j, 0) for j in range(k)]
     if impl.union_label(p):

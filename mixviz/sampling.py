@@ -46,7 +46,7 @@ def real(t: torch.Tensor) -> torch.Tensor:
 
 def beta_quantile(alpha: float, u: torch.Tensor) -> torch.Tensor:
     """Beta(α, α) samples from uniforms `u` by the inverse CDF (torch's Beta takes no generator)."""
-    values = betaincinv(alpha, alpha, u.detach().double().cpu().numpy())
+    values = betaincinv(alpha, alpha, u.detach().cpu().double().numpy())
     return torch.from_numpy(np.asarray(values, dtype=np.float64))
 
 
@@ -73,11 +73,9 @@ class Draw:
     def gen_device(self) -> torch.device:
         return self.generator.device if self.generator is not None else self.device
 
-    def rand(self, *shape: int, on_device: bool = False) -> torch.Tensor:
-        """U[0, 1) of `shape`; with on_device, drawn straight on the pixels' device (large fields)."""
-        where = self.device if (on_device and self.generator is None) else self.gen_device
-        u = torch.rand(*shape, generator=self.generator, device=where)
-        return u.to(self.device)
+    def rand(self, *shape: int) -> torch.Tensor:
+        """U[0, 1) of `shape`, on the pixels' device."""
+        return torch.rand(*shape, generator=self.generator, device=self.gen_device).to(self.device)
 
     def bernoulli(self, prob: torch.Tensor, *shape: int) -> torch.Tensor:
         """Float 0/1 field of `shape` (first dimension B), 1 with probability round(256·prob[b])/256.
@@ -87,9 +85,8 @@ class Draw:
         float tensor of the pixels' dtype: no bool field and no conversion pass. Methods that use
         it label with the share actually drawn, so the 1/256 step never reaches a label."""
         n = math.prod(shape)
-        where = self.device if self.generator is None else self.gen_device
         words = torch.randint(-2**63, 2**63 - 1, ((n + 7) // 8,), dtype=torch.int64, generator=self.generator,
-                              device=where)
+                              device=self.gen_device)
         bits = words.view(torch.uint8)[:n].view(shape).to(self.device)
         # P(bits >= t) = 1 - t / 256 = round(256·prob) / 256 for t = 256 - round(256·prob)
         threshold = (256 - torch.round(real(prob) * 256)).view(-1, *([1] * (len(shape) - 1)))
@@ -98,6 +95,7 @@ class Draw:
         return torch.ge(bits, threshold.to(dtype), out=field)
 
     def randn(self, *shape: int) -> torch.Tensor:
+        """Standard normal of `shape`, on the pixels' device."""
         return torch.randn(*shape, generator=self.generator, device=self.gen_device).to(self.device)
 
     def randint(self, high: torch.Tensor | int, n: int | None = None) -> torch.Tensor:

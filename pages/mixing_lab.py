@@ -35,10 +35,8 @@ chosen = [c.selectbox(f"Image {i + 1}", photo_names, index=photo_names.index(DEF
 uploads = st.file_uploader("…or upload your own (they replace the images above in order)",
                            type=None, accept_multiple_files=True)
 
-images, labels = [], []
-for i, name in enumerate(chosen):
-    images.append(sample_image(name))
-    labels.append(name)
+images = [sample_image(name) for name in chosen]
+labels = list(chosen)
 for i, up in enumerate((uploads or [])[: spec.n_inputs]):
     try:
         images[i] = uploaded_image(up.getvalue())

@@ -325,6 +325,7 @@ def test_mix_batch_output_buffer_is_written_and_x_kept():
     (lambda: mixviz.mix_batch("mixup", (images(2, 8, 8) * 255).byte()), "float"),
     (lambda: mixviz.mix_batch("mixup", images(2, 8, 8), torch.tensor([0, 1])), "num_classes"),
     (lambda: mixviz.mix_batch("mixup", images(2, 8, 8), torch.tensor([0, 7]), num_classes=5), r"\[0, 5\)"),
+    (lambda: mixviz.mix_batch("mixup", images(2, 8, 8), torch.tensor([0, 1, 2]), num_classes=5), "one row per"),
 ])
 def test_bad_calls_raise_specific_errors(call, match):
     with pytest.raises(mixviz.MixError, match=match):

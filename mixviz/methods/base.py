@@ -24,6 +24,7 @@ class Method:
     """Interface every registered method implements (see module docstring)."""
 
     spec: Any = None
+    distinct_classes = False  # the paper mixes only images of different classes
 
     def draw(self, d: Draw) -> Params:
         raise NotImplementedError

@@ -9,12 +9,16 @@ import torch
 
 from ..registry import register
 from ..sampling import real, real_dtype
-from ..types import ParamSpec
 from .base import Method, Params, TwoInputMask
 
 
 def _as_map(lam: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return lam.to(like.dtype).view(-1, 1, 1, 1)
+
+
+def _ratio(lam: torch.Tensor) -> Params:
+    """Parameters of a global blend with ratio λ: label weights λ and 1 − λ."""
+    return {"lam": lam, "w": torch.stack([lam, 1 - lam], 1)}
 
 
 @register(
@@ -28,8 +32,7 @@ def _as_map(lam: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 )
 class Mixup(TwoInputMask):
     def draw(self, d):
-        lam = d.lam_or_beta()
-        return {"lam": lam, "w": torch.stack([lam, 1 - lam], 1)}
+        return _ratio(d.lam_or_beta())
 
     def mask1(self, p, like):
         return _as_map(1 - p["lam"], like)
@@ -61,13 +64,13 @@ class SamplePairing(TwoInputMask):
     formula=r"\tilde x = r x_1 + (1-r) x_2,\quad \tilde y = r y_1 + (1-r) y_2,\quad r \sim U(0, 1)",
     label_rule="area",
 )
-class BetweenClass(TwoInputMask):
-    def draw(self, d):
-        r = d.lam_or_uniform()
-        return {"lam": r, "w": torch.stack([r, 1 - r], 1)}
+class BetweenClass(Mixup):
+    """Mixup's blend with the ratio drawn from U(0, 1)."""
 
-    def mask1(self, p, like):
-        return _as_map(1 - p["lam"], like)
+    distinct_classes = True
+
+    def draw(self, d):
+        return _ratio(d.lam_or_uniform())
 
 
 @register(
@@ -86,9 +89,10 @@ class BetweenClassPlus(Method):
     `display` maps it back for viewing by adding the mixed mean r·μ1 + (1−r)·μ2 and clipping to [0, 1].
     μ and σ are each image's scalar mean and standard deviation over all channels and pixels."""
 
+    distinct_classes = True
+
     def draw(self, d):
-        r = d.lam_or_uniform()
-        return {"lam": r, "w": torch.stack([r, 1 - r], 1)}
+        return _ratio(d.lam_or_uniform())
 
     @staticmethod
     def _stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

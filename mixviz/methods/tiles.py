@@ -11,7 +11,7 @@ import torch
 
 from ..registry import register
 from ..sampling import real
-from ..types import MixError, ParamSpec
+from ..types import ParamSpec
 from .base import Method, TwoInputMask, TwoInputPaste, band
 
 SD = "Summers & Dinneen. Improved Mixed-Example Data Augmentation. WACV 2019."
@@ -40,27 +40,26 @@ def _w(share0: torch.Tensor) -> torch.Tensor:
                   "row round(λH).",
           formula=r"M_{ij} = [\,i < \mathrm{round}(\lambda H)\,],\quad \tilde x = M\odot x_A + (1-M)\odot x_B" + SHARE)
 class VerticalConcat(TwoInputMask):
+    """The first round(λ·N) rows (or, for HorizontalConcat, columns) from the first image."""
+
+    rows = True
+
     def draw(self, d):
         lam = d.lam_or_beta()
-        split = torch.round(lam * d.height).long()
-        return {"lam": lam, "split": split, "w": _w(split / d.height)}
+        n = d.height if self.rows else d.width
+        split = torch.round(lam * n).long()
+        return {"lam": lam, "split": split, "w": _w(split / n)}
 
     def mask1(self, p, like):
-        return _rows_from(p["split"], like)
+        return (_rows_from if self.rows else _cols_from)(p["split"], like)
 
 
 @register(name="horizontal_concat", title="Horizontal concat", family="tiles", n_inputs=2, params=(), paper=SD,
           summary="The left columns come from the first image and the right columns from the second; the split "
                   "is at column round(λW).",
           formula=r"M_{ij} = [\,j < \mathrm{round}(\lambda W)\,],\quad \tilde x = M\odot x_A + (1-M)\odot x_B" + SHARE)
-class HorizontalConcat(TwoInputMask):
-    def draw(self, d):
-        lam = d.lam_or_beta()
-        split = torch.round(lam * d.width).long()
-        return {"lam": lam, "split": split, "w": _w(split / d.width)}
-
-    def mask1(self, p, like):
-        return _cols_from(p["split"], like)
+class HorizontalConcat(VerticalConcat):
+    rows = False
 
 
 @register(name="mixed_concat", title="Mixed concat", family="tiles", n_inputs=2, params=(), paper=SD,
