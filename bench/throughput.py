@@ -98,6 +98,8 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default=None)
     parser.add_argument("--methods", nargs="*", default=None)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds over all rows, interleaved; each figure is the median over the rounds")
     parser.add_argument("--entry", help=argparse.SUPPRESS)  # internal: time one entry and print JSON
     args = parser.parse_args(argv)
     if args.entry:
@@ -111,14 +113,22 @@ def main(argv=None):
     entries = [f"peer:{p}" for p in peers(probe, torch.zeros(2, dtype=torch.long), CLASSES)] + names
     passthrough = ["--batch", str(args.batch), "--size", str(args.size), "--repeats", str(args.repeats),
                    "--threads", str(args.threads)] + (["--device", args.device] if args.device else [])
+    rounds: dict[str, list[dict]] = {entry: [] for entry in entries}
+    for _ in range(args.rounds):  # interleaved, so a slow spell of the machine hits every row alike
+        for entry in entries:  # one process each: every library starts from the same allocator state
+            done = subprocess.run([sys.executable, __file__, "--entry", entry, *passthrough], capture_output=True,
+                                  text=True, check=True)
+            rounds[entry].append(json.loads(done.stdout.strip().splitlines()[-1]))
     results = {}
-    for entry in entries:  # one process each: every library starts from the same allocator state
-        done = subprocess.run([sys.executable, __file__, "--entry", entry, *passthrough], capture_output=True,
-                              text=True, check=True)
-        results[entry] = json.loads(done.stdout.strip().splitlines()[-1])
+    for entry, runs in rounds.items():
+        results[entry] = dict(runs[0])
+        for key in ("fresh", "out"):
+            if key in runs[0]:
+                results[entry][key] = statistics.median(r[key] for r in runs)
     ours = [results[n] for n in names]
     print(f"batch {args.batch}x3x{args.size}x{args.size}, {CLASSES} classes, device {ours[0]['device']}, "
-          f"{args.threads} threads, torch {ours[0]['torch']}, median of {args.repeats}, one process per row")
+          f"{args.threads} threads, torch {ours[0]['torch']}: median over {args.rounds} interleaved rounds of the "
+          f"median of {args.repeats} calls, one process per row and round")
     best_peer = {}
     for entry, r in results.items():
         if entry.startswith("peer:"):

@@ -64,6 +64,7 @@ def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequenc
     impl = spec.impl
     p = impl.draw(draw)
     xs = [x[i:i + 1] for i in range(k)]
+    p["_inputs"] = _route(impl.per_image(x), [slice(i, i + 1) for i in range(k)])
     out = torch.empty_like(xs[0])
     impl.apply(xs, p, out)
     image = impl.display(out, xs, p)[0]
@@ -81,6 +82,11 @@ def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequenc
     lam_drawn = p.get("lam")
     return MixResult(method=spec.name, image=image, masks=masks, weights=weights, label=label,
                      lam=float(lam_drawn[0]) if lam_drawn is not None else None, info=info)
+
+
+def _route(stats: dict[str, torch.Tensor], sources: list) -> list[dict[str, torch.Tensor]]:
+    """Per-image statistics, as rows for each input (see Method.per_image)."""
+    return [{name: v[src] for name, v in stats.items()} for src in sources]
 
 
 def _segments(batch: int, k: int):
@@ -142,15 +148,19 @@ def mix_batch(method: str, x: torch.Tensor, y: torch.Tensor | None = None, num_c
     draw = Draw(b, c, h, w, x.device, x.dtype, generator, lam, float(alpha), values)
     p = impl.draw(draw)
     k = impl.n_sources(p)
+    stats = impl.per_image(x)
     for samples, sources in _segments(b, k):
         if isinstance(samples, torch.Tensor):
             samples = samples.to(x.device)
-        xs = [x[s] if isinstance(s, slice) else x.index_select(0, s.to(x.device)) for s in sources]
+        sources = [s if isinstance(s, slice) else s.to(x.device) for s in sources]
+        xs = [x[s] if isinstance(s, slice) else x.index_select(0, s) for s in sources]
+        q = take(p, samples)
+        q["_inputs"] = _route(stats, sources)
         if isinstance(samples, slice):
-            impl.apply(xs, take(p, samples), out[samples])
+            impl.apply(xs, q, out[samples])
         else:
             part = torch.empty_like(xs[0])
-            impl.apply(xs, take(p, samples), part)
+            impl.apply(xs, q, part)
             out.index_copy_(0, samples, part)
 
     if targets is None:

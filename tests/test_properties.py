@@ -106,7 +106,10 @@ def test_batch_pairs_each_sample_with_previous(method, batch):
     k = spec.impl.n_sources(p)
     for i in range(batch):
         one = torch.empty(1, 3, 20, 28)
-        spec.impl.apply([x[(i - j) % batch][None] for j in range(k)], take(p, [i]), one)
+        sources = [torch.tensor([(i - j) % batch]) for j in range(k)]
+        q = take(p, [i])
+        q["_inputs"] = mixviz.mixing._route(spec.impl.per_image(x), sources)
+        spec.impl.apply([x[s] for s in sources], q, one)
         torch.testing.assert_close(xm[i], one[0], atol=1e-6, rtol=0)
 
 

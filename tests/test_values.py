@@ -341,3 +341,21 @@ def test_bernoulli_fields_are_calibrated_and_exact_at_the_ends(prob):
     assert float(field.mean()) == pytest.approx(step, abs=0.002)
     if prob in (0.0, 1.0):
         assert float(field.mean()) == prob
+
+
+@pytest.mark.parametrize("hw", [(32, 32), (24, 41), (41, 24), (7, 2)])
+def test_fmix_low_frequency_field_is_the_inverse_fft(hw):
+    from mixviz.methods.cut import low_frequency_field
+
+    h, w = hw
+    g = torch.Generator().manual_seed(0)
+    rows = torch.tensor(sorted({0, 1, 2, h - 1, h - 2} & set(range(h))))
+    cols = torch.arange(min(3, w // 2 + 1))
+    if w // 2 > 3:
+        cols = torch.cat([cols, torch.tensor([w // 2])])  # the Nyquist bin of an even width, or the last bin
+    block = torch.complex(torch.randn(2, rows.numel(), cols.numel(), generator=g),
+                          torch.randn(2, rows.numel(), cols.numel(), generator=g))
+    full = torch.zeros(2, h, w // 2 + 1, dtype=torch.complex64)
+    full[:, rows[:, None], cols[None, :]] = block
+    torch.testing.assert_close(low_frequency_field(block, rows, cols, h, w), torch.fft.irfft2(full, s=(h, w)),
+                               atol=1e-5, rtol=1e-4)

@@ -29,6 +29,11 @@ class Method:
     def draw(self, d: Draw) -> Params:
         raise NotImplementedError
 
+    def per_image(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Statistics of each image of x (N, C, H, W) that `apply` needs, computed once per call:
+        the engine hands input j the rows of its own images as p["_inputs"][j]. None by default."""
+        return {}
+
     def apply(self, xs: list[torch.Tensor], p: Params, out: torch.Tensor) -> None:
         raise NotImplementedError
 

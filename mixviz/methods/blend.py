@@ -94,9 +94,8 @@ class BetweenClassPlus(Method):
     def draw(self, d):
         return _ratio(d.lam_or_uniform())
 
-    @staticmethod
-    def _stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per-sample mean and (population) standard deviation over all channels and pixels.
+    def per_image(self, x):
+        """Each image's mean and (population) standard deviation over all channels and pixels.
 
         From Σx and ‖x‖ in one float32 pass each (torch's pairwise sums keep them accurate):
         torch.var_mean is single-threaded and ~10x slower on CPU."""
@@ -104,42 +103,39 @@ class BetweenClassPlus(Method):
         n = flat.shape[1]
         mean = real(flat.sum(1)) / n
         mean_sq = real(torch.linalg.vector_norm(flat, dim=1)) ** 2 / n
-        return mean, (mean_sq - mean**2).clamp_min(0).sqrt()
+        return {"mean": mean, "std": (mean_sq - mean**2).clamp_min(0).sqrt()}
 
-    def _coefficients(self, p: Params, xs):
+    def _coefficients(self, p: Params):
         """p (the σ-corrected coefficient of the first image) and the means μ1, μ2."""
         r = p["lam"]
-        m1, s1 = self._stats(xs[0])
-        m2, s2 = self._stats(xs[1])
+        first, second = p["_inputs"]
+        s1, s2 = first["std"], second["std"]
         num, den = r * s2, r * s2 + (1 - r) * s1
         # 1 / (1 + σ1/σ2·(1−r)/r) written without dividing by r or σ2; flat images fall back to r.
-        return torch.where(den > 0, num / den.clamp_min(1e-12), r), m1, m2
-
-    def _p(self, p: Params, xs) -> torch.Tensor:
-        return self._coefficients(p, xs)[0]
+        return torch.where(den > 0, num / den.clamp_min(1e-12), r), first["mean"], second["mean"]
 
     def apply(self, xs, p, out):
-        pp, m1, m2 = self._coefficients(p, xs)
+        pp, m1, m2 = self._coefficients(p)
         scale = 1 / torch.sqrt(pp**2 + (1 - pp) ** 2)
         # s·(p(x1 − μ1) + (1 − p)(x2 − μ2)) = s·lerp(x2, x1, p) − s·(p μ1 + (1 − p) μ2)
         torch.lerp(xs[1], xs[0], _as_map(pp, xs[0]), out=out)
         out.mul_(_as_map(scale, out)).sub_(_as_map(scale * (pp * m1 + (1 - pp) * m2), out))
 
     def display(self, out, xs, p):
-        _, m1, m2 = self._coefficients(p, xs)
+        _, m1, m2 = self._coefficients(p)
         r = p["lam"]
         return (out + _as_map(r * m1 + (1 - r) * m2, out)).clamp(0, 1)
 
     def masks_for(self, p, xs):
         """Share of each input: the σ-corrected ratio p and 1 − p (before energy rescaling)."""
-        pp = self._p(p, xs).float().view(-1, 1, 1, 1)
+        pp = self._coefficients(p)[0].float().view(-1, 1, 1, 1)
         b, _, h, w = xs[0].shape
         pp = pp.expand(b, 1, h, w)
         return torch.cat([pp, 1 - pp], 1)
 
     def info(self, p, xs):
         info = super().info(p, xs)
-        info["p"] = float(self._p(p, xs)[0])
+        info["p"] = float(self._coefficients(p)[0][0])
         info["display"] = ("the raw BC+ input is zero-mean; it is shown with the mixed mean "
                            "r·μ1 + (1−r)·μ2 added back and clipped to [0, 1]")
         return info
