@@ -160,3 +160,16 @@ def test_cuda_matches_cpu_when_present():
         assert b.image.device.type == "cuda"
         torch.testing.assert_close(a.image, b.image.cpu(), atol=1e-5, rtol=0)
         torch.testing.assert_close(a.weights, b.weights.cpu())
+
+
+def test_device_none_picks_cuda_then_mps_then_cpu(monkeypatch):
+    from mixviz.sampling import pick_device
+
+    assert pick_device("cpu") == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert pick_device() == torch.device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert pick_device() == torch.device("mps")
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert pick_device() == torch.device("cpu")
