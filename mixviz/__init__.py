@@ -7,10 +7,11 @@
 from . import methods  # noqa: F401  (registers every method)
 from .imaging import load_image
 from .mixing import mix, mix_batch
+from .models import load_model
 from .registry import METHODS
 from .sampling import pick_device
 from .types import ImageError, MethodSpec, MixError, MixResult, ParamSpec
 
-__all__ = ["METHODS", "mix", "mix_batch", "load_image", "pick_device", "ImageError", "MixError",
+__all__ = ["METHODS", "mix", "mix_batch", "load_image", "load_model", "pick_device", "ImageError", "MixError",
            "MethodSpec", "MixResult", "ParamSpec"]
 __version__ = "0.1.0"

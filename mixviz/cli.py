@@ -74,8 +74,15 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--max-side", type=int, default=512, help="scale inputs down to this longer side first")
     r.add_argument("--dpi", type=int, default=150)
     sub.add_parser("methods", help="list the methods")
+    f = sub.add_parser("fetch-weights", help="download pretrained weights into timm's cache (needs internet)")
+    f.add_argument("model", choices=["xception"])
     args = parser.parse_args(argv)
     try:
+        if args.command == "fetch-weights":
+            from .models import fetch_xception
+
+            fetch_xception()
+            return 0
         if args.command == "methods":
             for name, spec in METHODS.items():
                 print(f"{name:24s} {spec.n_inputs} input(s)  {spec.title}")
