@@ -36,12 +36,13 @@ def _check_common(alpha: float, lam) -> None:
 def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequence[Hashable] | None = None,
         seed: int = 0, device: str | torch.device | None = None, lam: float | None = None, alpha: float = 1.0,
         label_smoothing: float = 0.0, num_classes: int | None = None, image_size: tuple[int, int] | None = None,
-        **params: Any) -> MixResult:
+        maps: torch.Tensor | None = None, **params: Any) -> MixResult:
     """Mix `images` (as many as the method takes) with `method` and explain the result.
 
     lam=None draws λ ~ Beta(alpha, alpha) from `seed`; a number fixes it. Images of different sizes
     are scaled to cover the first image's size (or `image_size`, (H, W)) and centre-cropped. Label smoothing needs
     `num_classes`. Tensors in the result live on `device` (cuda, then mps, then cpu when None).
+    Guided methods take `maps` (K, H, W), one per input at the common size, or compute them.
     """
     spec = get(method)
     _check_common(alpha, lam)
@@ -64,7 +65,7 @@ def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequenc
     impl = spec.impl
     p = impl.draw(draw)
     xs = [x[i:i + 1] for i in range(k)]
-    p["_inputs"] = _route(impl.per_image(x), [slice(i, i + 1) for i in range(k)])
+    p["_inputs"] = _route(impl.per_image(x, values, _check_maps(maps, x)), [slice(i, i + 1) for i in range(k)])
     out = torch.empty_like(xs[0])
     impl.apply(xs, p, out)
     image = impl.display(out, xs, p)[0]
@@ -82,6 +83,16 @@ def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequenc
     lam_drawn = p.get("lam")
     return MixResult(method=spec.name, image=image, masks=masks, weights=weights, label=label,
                      lam=float(lam_drawn[0]) if lam_drawn is not None else None, info=info)
+
+
+def _check_maps(maps: torch.Tensor | None, x: torch.Tensor) -> torch.Tensor | None:
+    """`maps` as (N, H, W) floats on x's device, one per image of x, or MixError."""
+    if maps is None:
+        return None
+    maps = torch.as_tensor(maps)
+    if maps.shape != (x.shape[0], *x.shape[2:]):
+        raise MixError(f"maps must be one (H, W) map per image, {(x.shape[0], *x.shape[2:])}, got {tuple(maps.shape)}")
+    return maps.to(x.device, torch.float32)
 
 
 def _route(stats: dict[str, torch.Tensor], sources: list) -> list[dict[str, torch.Tensor]]:
@@ -107,7 +118,7 @@ def _segments(batch: int, k: int):
 def mix_batch(method: str, x: torch.Tensor, y: torch.Tensor | None = None, num_classes: int | None = None,
               generator: torch.Generator | None = None, lam: float | torch.Tensor | None = None,
               alpha: float = 1.0, label_smoothing: float = 0.0, out: torch.Tensor | None = None,
-              **params: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
+              maps: torch.Tensor | None = None, **params: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Mix a training batch x (B, C, H, W), float in [0, 1], on its own device; returns (x_mixed, y_soft).
 
     Sample i is mixed with x[i − 1] (and x[i − 2], x[i − 3] for four-input methods), as torchvision's
@@ -117,6 +128,7 @@ def mix_batch(method: str, x: torch.Tensor, y: torch.Tensor | None = None, num_c
     `out`: a preallocated tensor like x that receives the mixed batch and is returned, so a training
     loop can reuse one buffer instead of allocating B·C·H·W floats each step. x is never modified;
     `out` must not share memory with x. BC+ returns its raw zero-mean input (not in [0, 1]).
+    Guided methods take `maps` (B, H, W), one per image of x, or compute them (slower: per image).
     """
     spec = get(method)
     _check_common(alpha, lam)
@@ -148,7 +160,8 @@ def mix_batch(method: str, x: torch.Tensor, y: torch.Tensor | None = None, num_c
     draw = Draw(b, c, h, w, x.device, x.dtype, generator, lam, float(alpha), values)
     p = impl.draw(draw)
     k = impl.n_sources(p)
-    stats = impl.per_image(x)
+    stats = impl.per_image(x, values, _check_maps(maps, x))
+    p["_inputs"] = _route(stats, [(torch.arange(b, device=x.device) - j) % b for j in range(k)])
     for samples, sources in _segments(b, k):
         if isinstance(samples, torch.Tensor):
             samples = samples.to(x.device)

@@ -7,10 +7,11 @@ from hypothesis import strategies as st
 import mixviz
 from conftest import images
 
-MODEL_FREE = [n for n, s in mixviz.METHODS.items() if s.needs == "none"]
+# every method that needs no model (saliency-guided ones compute their own maps)
+MODEL_FREE = [n for n, s in mixviz.METHODS.items() if s.needs in ("none", "saliency")]
 AREA = [n for n in MODEL_FREE if mixviz.METHODS[n].label_rule == "area"]
 # Methods whose output is exactly sum_k mask_k * input_k (no moved, resized or filled pixels).
-ALIGNED = ["mixup", "sample_pairing", "bc", "cutmix", "smoothmix", "fmix", "vertical_concat", "horizontal_concat",
+ALIGNED = ["mixup", "sample_pairing", "bc", "cutmix", "saliencymix", "smoothmix", "fmix", "vertical_concat", "horizontal_concat",
            "mixed_concat", "random_2x2", "random_rows", "random_columns", "random_pixels"]
 SIZES = st.sampled_from([(32, 32), (24, 40), (40, 24), (17, 29), (1, 9)])
 SEEDS = st.integers(0, 2**31 - 1)
@@ -108,7 +109,7 @@ def test_batch_pairs_each_sample_with_previous(method, batch):
         one = torch.empty(1, 3, 20, 28)
         sources = [torch.tensor([(i - j) % batch]) for j in range(k)]
         q = take(p, [i])
-        q["_inputs"] = mixviz.mixing._route(spec.impl.per_image(x), sources)
+        q["_inputs"] = mixviz.mixing._route(spec.impl.per_image(x, draw.params), sources)
         spec.impl.apply([x[s] for s in sources], q, one)
         torch.testing.assert_close(xm[i], one[0], atol=1e-6, rtol=0)
 

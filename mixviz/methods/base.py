@@ -29,9 +29,10 @@ class Method:
     def draw(self, d: Draw) -> Params:
         raise NotImplementedError
 
-    def per_image(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Statistics of each image of x (N, C, H, W) that `apply` needs, computed once per call:
-        the engine hands input j the rows of its own images as p["_inputs"][j]. None by default."""
+    def per_image(self, x: torch.Tensor, params: dict, maps: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Statistics of each image of x (N, C, H, W) that `apply` needs, computed once per call (from
+        the caller's `maps` (N, H, W) where the method is guided by maps): the engine hands input j the
+        rows of its own images as p["_inputs"][j]. None by default."""
         return {}
 
     def apply(self, xs: list[torch.Tensor], p: Params, out: torch.Tensor) -> None:

@@ -94,7 +94,7 @@ class BetweenClassPlus(Method):
     def draw(self, d):
         return _ratio(d.lam_or_uniform())
 
-    def per_image(self, x):
+    def per_image(self, x, params, maps=None):
         """Each image's mean and (population) standard deviation over all channels and pixels.
 
         From Σx and ‖x‖ in one float32 pass each (torch's pairwise sums keep them accurate):

@@ -1,0 +1,79 @@
+"""Guided methods checked by value: the map decides the box, the label follows the area."""
+import pytest
+import torch
+
+import mixviz
+from conftest import images
+from mixviz.saliency import gradient_saliency, static_saliency
+
+
+def peak_map(h, w, y, x):
+    m = torch.zeros(h, w)
+    m[y, x] = 1.0
+    return m
+
+
+@pytest.mark.parametrize("peak", [(20, 30), (2, 3), (38, 58)])
+def test_saliencymix_box_is_centred_on_the_source_peak(peak):
+    a, b = images(2, 40, 60)
+    maps = torch.stack([torch.rand(40, 60), peak_map(40, 60, *peak)])
+    r = mixviz.mix("saliencymix", torch.stack([a, b]), lam=0.75, maps=maps)
+    i = r.info
+    assert i["peak"] == peak
+    assert (i["y1_raw"], i["x1_raw"]) == (peak[0] - 10, peak[1] - 15)  # 20×30 box around the peak
+    box = (slice(i["y1"], i["y2"]), slice(i["x1"], i["x2"]))
+    torch.testing.assert_close(r.image[:, box[0], box[1]], b[:, box[0], box[1]])  # same place in both images
+    area = (i["y2"] - i["y1"]) * (i["x2"] - i["x1"])
+    assert float(r.masks[1].sum()) == area and r.weights[1] == pytest.approx(area / 2400)
+    assert i["lam_corrected"] == pytest.approx(1 - area / 2400)
+
+
+def test_saliencymix_computes_fine_grained_saliency_by_default():
+    x = images(2, 40, 60, seed=3)
+    r = mixviz.mix("saliencymix", x, lam=0.5)
+    sal = static_saliency(x[1], "fine_grained")
+    assert r.info["peak"] == divmod(int(sal.flatten().argmax()), 60)
+    torch.testing.assert_close(r.info["saliency"], sal)
+
+
+def test_saliencymix_batch_uses_each_partners_peak():
+    x = images(4, 32, 32)
+    peaks = [(5, 6), (10, 20), (25, 8), (16, 16)]
+    maps = torch.stack([peak_map(32, 32, *pk) for pk in peaks])
+    xm, ym = mixviz.mix_batch("saliencymix", x, torch.arange(4), num_classes=4, lam=0.84, maps=maps)
+    for i in range(4):
+        py, px = peaks[(i - 1) % 4]  # sample i takes its box from x[i - 1]
+        assert torch.equal(xm[i, :, py, px], x[(i - 1) % 4, :, py, px])
+        pasted = (xm[i] == x[(i - 1) % 4]).all(0) & (xm[i] != x[i]).any(0)
+        assert float(ym[i, (i - 1) % 4]) == pytest.approx(float(pasted.float().mean()), abs=1e-6)
+
+
+def test_bad_maps_are_explained():
+    with pytest.raises(mixviz.MixError, match="one \\(H, W\\) map per image"):
+        mixviz.mix("saliencymix", images(2, 10, 10), maps=torch.zeros(2, 9, 10))
+
+
+@pytest.mark.parametrize("kind", ["fine_grained", "spectral_residual"])
+def test_static_saliency_finds_a_bright_square(kind):
+    img = torch.zeros(3, 64, 64)
+    img[:, 20:30, 35:45] = 1.0
+    sal = static_saliency(img, kind)
+    assert sal.shape == (64, 64) and 0 <= float(sal.min()) and float(sal.max()) <= 1
+    y, x = divmod(int(sal.flatten().argmax()), 64)
+    assert 14 <= y <= 36 and 29 <= x <= 51
+
+
+def test_gradient_saliency_is_the_autograd_gradient():
+    from mixviz import models as M
+
+    torch.manual_seed(0)
+    import timm
+
+    net = timm.create_model("tf_efficientnet_lite0").eval()
+    model = M.Model("t", "random", net, M.RECIPES["efficientnet_lite0"], M.imagenet_classes(), "random")
+    img = torch.rand(3, 50, 70, generator=torch.Generator().manual_seed(1))
+    g = gradient_saliency(model, img, class_index=3)
+    x = model.preprocess(img).requires_grad_(True)
+    net(x)[0, 3].backward()
+    torch.testing.assert_close(g.map, x.grad[0].abs().amax(0))
+    assert g.high.shape == (50, 70) and g.class_index == 3
