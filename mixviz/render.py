@@ -67,9 +67,9 @@ def method_figure(r: MixResult, inputs: torch.Tensor, names: Sequence[str], cred
 def gallery_figure(inputs: torch.Tensor, names: Sequence[str], seed: int = 0, lam: float | None = None,
                    alpha: float = 1.0, methods: Sequence[str] | None = None, credits: Sequence[str] = (),
                    columns: int = 6):
-    """Every method (default: every one that needs no model) on the same inputs, reused in order where
-    a method takes more images than were given."""
-    chosen = [m for m in (methods or METHODS) if METHODS[m].needs in ("none", "saliency")]
+    """Every method (default: all of them) on the same inputs, reused in order where a method takes more
+    images than were given. Model-guided methods use mixviz.load_model()."""
+    chosen = list(methods or METHODS)
     rows = math.ceil(len(chosen) / columns)
     fig, axes = plt.subplots(rows, columns, figsize=(2.3 * columns, 2.6 * rows), squeeze=False)
     for ax in axes.flat:

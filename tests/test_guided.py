@@ -77,3 +77,46 @@ def test_gradient_saliency_is_the_autograd_gradient():
     net(x)[0, 3].backward()
     torch.testing.assert_close(g.map, x.grad[0].abs().amax(0))
     assert g.high.shape == (50, 70) and g.class_index == 3
+
+
+def test_attentivemix_pastes_the_top_cells_of_the_given_attention():
+    a, b = images(2, 224, 224)
+    attention = torch.zeros(7, 7)
+    top = [(0, 0), (3, 4), (6, 6), (2, 2), (5, 1), (1, 5)]
+    for rank, (r, c) in enumerate(top):
+        attention[r, c] = 10 - rank
+    maps = torch.stack([torch.rand(224, 224), attention.repeat_interleave(32, 0).repeat_interleave(32, 1)])
+    res = mixviz.mix("attentivemix", torch.stack([a, b]), maps=maps, cells=6)
+    expected = torch.zeros(224, 224)
+    for r, c in top:
+        expected[32 * r:32 * r + 32, 32 * c:32 * c + 32] = 1
+    torch.testing.assert_close(res.masks[1], expected)
+    torch.testing.assert_close(res.image, (1 - expected) * a + expected * b)
+    assert res.weights[1] == pytest.approx(6 / 49) and res.label["image 2"] == pytest.approx(6 / 49)
+    assert sorted(res.info["cells_pasted"]) == sorted(7 * r + c for r, c in top)
+
+
+def test_attentivemix_attention_is_the_models_final_feature_grid(monkeypatch):
+    from mixviz import models as M
+    from mixviz.methods.guided import feature_attention
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    x = images(2, 120, 160, seed=2)
+    res = mixviz.mix("attentivemix", x, cells=5)
+    model = M.load_model()
+    with torch.inference_mode():
+        fmap = model.net.forward_features(model.preprocess(x[1]))[0].sum(0)
+    grid = torch.nn.functional.adaptive_avg_pool2d(fmap[None, None], 7)[0, 0]
+    torch.testing.assert_close(res.info["attention"], grid)
+    torch.testing.assert_close(feature_attention(x[1:])[0], fmap)
+    assert sorted(res.info["cells_pasted"]) == sorted(grid.flatten().topk(5).indices.tolist())
+    assert float(res.masks[1].mean()) == pytest.approx(float(res.weights[1]))
+
+
+def test_attentivemix_in_a_batch_labels_the_pasted_share():
+    x = images(4, 64, 64)
+    maps = torch.rand(4, 64, 64, generator=torch.Generator().manual_seed(0))
+    xm, ym = mixviz.mix_batch("attentivemix", x, torch.arange(4), num_classes=4, maps=maps, cells=3, grid=4)
+    for i in range(4):
+        assert float(ym[i, (i - 1) % 4]) == pytest.approx(3 / 16)
+        assert float(((xm[i] == x[(i - 1) % 4]).all(0) & (xm[i] != x[i]).any(0)).float().mean()) == pytest.approx(3 / 16)

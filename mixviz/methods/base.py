@@ -141,6 +141,11 @@ def outer(rows: torch.Tensor, cols: torch.Tensor, dtype) -> torch.Tensor:
     return rows.to(dtype)[:, None, :, None] * cols.to(dtype)[:, None, None, :]
 
 
+def cell_bounds(n: int, parts: int) -> list[tuple[int, int]]:
+    """Cell k of `parts` along an axis of n pixels spans [⌈kn/parts⌉, ⌈(k+1)n/parts⌉)."""
+    return [(-(-k * n // parts), -(-(k + 1) * n // parts)) for k in range(parts)]
+
+
 def band(n: int, start: torch.Tensor, stop: torch.Tensor) -> torch.Tensor:
     """(B, n) bool: index i lies in [start, stop) of each sample."""
     idx = torch.arange(n, device=start.device)[None]

@@ -12,7 +12,7 @@ import torch
 from ..registry import register
 from ..sampling import real
 from ..types import ParamSpec
-from .base import Method, TwoInputMask, TwoInputPaste, band
+from .base import Method, TwoInputMask, TwoInputPaste, band, cell_bounds
 
 SD = "Summers & Dinneen. Improved Mixed-Example Data Augmentation. WACV 2019."
 SHARE = r"\quad \tilde y = \bar M y_A + (1-\bar M) y_B"
@@ -288,17 +288,12 @@ class SpliceMix(Method):
     def union_label(self, p):
         return p["_label"] == "union"
 
-    @staticmethod
-    def _bounds(n: int, parts: int) -> list[tuple[int, int]]:
-        """Cell k of `parts` along an axis of n pixels spans [⌈kn/parts⌉, ⌈(k+1)n/parts⌉)."""
-        return [(-(-k * n // parts), -(-(k + 1) * n // parts)) for k in range(parts)]
-
     def _layout(self, p, h, w):
         """Per sample: [(source j, top, bottom, left, right)] of the cells that are not dropped."""
         layout = []
         for rows, cols, dropped in zip(p["rows"].tolist(), p["cols"].tolist(), p["dropped"].tolist()):
-            cells = [(r * cols + c, *ys, *xs) for r, ys in enumerate(self._bounds(h, rows))
-                     for c, xs in enumerate(self._bounds(w, cols))]
+            cells = [(r * cols + c, *ys, *xs) for r, ys in enumerate(cell_bounds(h, rows))
+                     for c, xs in enumerate(cell_bounds(w, cols))]
             layout.append([c for c in cells if not dropped[c[0]] and c[2] > c[1] and c[4] > c[3]])
         return layout
 
