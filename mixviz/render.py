@@ -51,7 +51,8 @@ def method_figure(r: MixResult, inputs: torch.Tensor, names: Sequence[str], cred
     ax.bar(range(k), weights, color=INPUT_COLOURS[:k])
     ax.set_xticks(range(k), [f"{i + 1}" for i in range(k)])
     ax.set_ylim(0, 1.05)
-    ax.set_title("label weights", fontsize=9)
+    total = sum(weights)
+    ax.set_title("label weights" + (f" (sum {total:.3f})" if abs(total - 1) > 5e-4 else ""), fontsize=9)
     for i, w in enumerate(weights):
         ax.text(i, min(w, 0.93) + 0.02, f"{w:.3f}", ha="center", fontsize=8)
     subtitle = lam_caption(r)

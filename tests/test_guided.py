@@ -120,3 +120,69 @@ def test_attentivemix_in_a_batch_labels_the_pasted_share():
     for i in range(4):
         assert float(ym[i, (i - 1) % 4]) == pytest.approx(3 / 16)
         assert float(((xm[i] == x[(i - 1) % 4]).all(0) & (xm[i] != x[i]).any(0)).float().mean()) == pytest.approx(3 / 16)
+
+
+def snap_boxes(r):
+    i = r.info
+    return (i["y1"], i["y2"], i["x1"], i["x2"]), (i["y1_src"], i["y2_src"], i["x1_src"], i["x2_src"])
+
+
+def test_snapmix_weights_are_the_semantic_masses_and_need_not_sum_to_one():
+    import torch.nn.functional as F
+
+    a, b = images(2, 40, 60, seed=4)
+    maps = torch.rand(2, 40, 60, generator=torch.Generator().manual_seed(5)) ** 4
+    found = 0
+    for seed in range(8):
+        r = mixviz.mix("snapmix", torch.stack([a, b]), maps=maps, seed=seed, labels=["a", "b"])
+        (t, bt, l, rt), (ts, bs, ls, rs) = snap_boxes(r)
+        if bt <= t or rt <= l or bs <= ts or rs <= ls:
+            continue
+        found += 1
+        spm = maps / maps.flatten(1).sum(1)[:, None, None]
+        rho_a = 1 - float(spm[0, t:bt, l:rt].sum())
+        rho_b = float(spm[1, ts:bs, ls:rs].sum())
+        assert r.info["rho_a"] == pytest.approx(rho_a, abs=1e-5) and r.info["rho_b"] == pytest.approx(rho_b, abs=1e-5)
+        assert r.label == pytest.approx({"a": rho_a, "b": rho_b}, abs=1e-5)
+        patch = F.interpolate(b[None, :, ts:bs, ls:rs], size=(bt - t, rt - l), mode="bilinear", align_corners=True)[0]
+        torch.testing.assert_close(r.image[:, t:bt, l:rt], patch, atol=1e-5, rtol=0)
+    assert found >= 3
+    assert any(abs(float(mixviz.mix("snapmix", torch.stack([a, b]), maps=maps, seed=s).weights.sum()) - 1) > 0.01
+               for s in range(8))
+
+
+def test_snapmix_shared_class_gets_the_sum_and_empty_maps_fall_back_to_area():
+    a, b = images(2, 40, 60, seed=4)
+    maps = torch.rand(2, 40, 60)
+    r = mixviz.mix("snapmix", torch.stack([a, b]), maps=maps, seed=1, labels=["cat", "cat"])
+    assert r.label["cat"] == pytest.approx(r.info["rho_a"] + r.info["rho_b"])
+    r = mixviz.mix("snapmix", torch.stack([a, b]), maps=torch.zeros(2, 40, 60), seed=1)
+    (t, bt, l, rt), _ = snap_boxes(r)
+    area = (bt - t) * (rt - l) / 2400
+    assert r.info["rho_a"] == pytest.approx(1 - area) and r.info["rho_b"] == pytest.approx(area)
+
+
+def test_snapmix_semantic_percent_maps_are_the_normalised_cam(monkeypatch):
+    from mixviz import cam as C
+    from mixviz import models as M
+    from mixviz.methods.guided import semantic_percent_maps
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    x = images(1, 90, 120, seed=6)
+    model = M.load_model()
+    spm = semantic_percent_maps(x, model)[0]
+    c = C.cam(model, x[0])
+    expected = c.high + c.bias
+    expected = (expected - expected.min()) / (expected - expected.min()).sum()
+    assert float(spm.min()) >= 0 and float(spm.sum()) == pytest.approx(1.0, abs=1e-5)
+    torch.testing.assert_close(spm, expected, atol=1e-7, rtol=1e-3)
+
+
+def test_snapmix_batch_soft_labels():
+    x = images(4, 32, 48)
+    maps = torch.rand(4, 32, 48, generator=torch.Generator().manual_seed(0))
+    xm, ym = mixviz.mix_batch("snapmix", x, torch.arange(4), num_classes=4, maps=maps,
+                              generator=torch.Generator().manual_seed(3))
+    assert xm.shape == x.shape and float(ym.min()) >= 0 and float(ym.max()) <= 1  # each ρ is a share of one map
+    for i in range(4):
+        assert set(ym[i].nonzero().flatten().tolist()) <= {i, (i - 1) % 4}

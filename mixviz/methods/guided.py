@@ -1,7 +1,7 @@
 """Methods guided by saliency or by a model's maps. The maps are inputs: a caller computes them once
 per image (and caches them) and re-rolls the mix for free; without them the method computes its own.
 
-SaliencyMix (Uddin, Monira, Shin, Chung & Bae, ICLR 2021); Attentive CutMix (Walawalkar et al., ICASSP 2020).
+SaliencyMix (Uddin et al., ICLR 2021), Attentive CutMix (Walawalkar et al., ICASSP 2020), SnapMix (Huang et al., AAAI 2021).
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ..registry import register
 from ..sampling import centred_boxes
 from ..saliency import KINDS, static_saliency
 from ..types import ParamSpec
-from .base import TwoInputMask, cell_bounds
+from .base import TwoInputMask, TwoInputPaste, cell_bounds
 from .cut import _areas_w, box_map
 
 
@@ -120,4 +120,101 @@ class AttentiveMix(TwoInputMask):
         info = super().info(p, xs)
         info["attention"] = p["_inputs"][1]["attention"][0]
         info["cells_pasted"] = [int(i) for i in p["_inputs"][1]["chosen"][0].nonzero()[:, 0]]
+        return info
+
+
+def semantic_percent_maps(x: torch.Tensor, model=None, classes: torch.Tensor | None = None) -> torch.Tensor:
+    """SnapMix's semantic percent maps (N, H, W): the CAM (with bias) of each image's class on its
+    ReLU'd final features, resized to the image, shifted to be non-negative and normalised to sum 1.
+    `classes` default to each image's top prediction."""
+    from ..models import load_model
+
+    model = model or load_model()
+    fc = model.classifier
+    maps = []
+    with torch.inference_mode():
+        for i, img in enumerate(x):
+            fmap = torch.relu(model.net.forward_features(model.preprocess(img.cpu()))[0].float())
+            logits = fc(fmap.mean((1, 2)))
+            c = int(logits.argmax()) if classes is None else int(classes[i])
+            cam = torch.einsum("k,khw->hw", fc.weight[c].float(), fmap) + (fc.bias[c] if fc.bias is not None else 0)
+            maps.append(torch.nn.functional.interpolate(cam[None, None], size=tuple(x.shape[2:]), mode="bilinear",
+                                                        align_corners=False)[0, 0])
+    spm = torch.stack(maps)
+    spm = spm - spm.flatten(1).amin(1)[:, None, None]
+    return (spm / spm.flatten(1).sum(1)[:, None, None]).to(x.device)
+
+
+def _box_mass(maps: torch.Tensor, boxes: dict, suffix: str = "") -> torch.Tensor:
+    """Per-sample sum of maps (B, H, W) inside box [y1, y2) × [x1, x2) (keys with `suffix`)."""
+    h, w = maps.shape[1:]
+    inside = box_map({k: boxes[k + suffix] for k in ("y1", "y2", "x1", "x2")}, maps[:, None])[:, 0]
+    return (maps * inside).flatten(1).sum(1)
+
+
+@register(
+    name="snapmix", title="SnapMix", family="guided", n_inputs=2, needs="model", params=(),
+    paper="Huang, Wang & Tao. SnapMix: Semantically Proportional Mixing for Augmenting Fine-grained Data. AAAI 2021.",
+    summary="A box of the second image is resized into an independent box of the first; each label weight is the "
+            "share of that image's class activation (its semantic percent map) that ends up in the mix, so the "
+            "two weights need not sum to 1.",
+    formula=r"\rho_a = 1 - \sum_{\text{box}_a} S_a,\quad \rho_b = \sum_{\text{box}_b} S_b,\quad "
+            r"S = \frac{\mathrm{CAM} - \min \mathrm{CAM}}{\sum (\mathrm{CAM} - \min \mathrm{CAM})},\quad "
+            r"\tilde y = \rho_a y_A + \rho_b y_B",
+    label_rule="semantic",
+)
+class SnapMix(TwoInputPaste):
+    """Boxes as CutMix draws them, from λ (target, in the first image) and an independent λ₁ (source, in
+    the second). Maps: `maps` (semantic percent maps, or any non-negative maps, normalised here) or the
+    CAM of each image's top prediction from mixviz.load_model(); the paper uses each image's labelled
+    class. Where both images share a class the paper gives each ρa + ρb: as a soft label that is their
+    sum on that class, which `label` shows. Where a map is empty the weights fall back to area ratios,
+    and where a box is empty nothing is pasted (weights 1 and 0)."""
+
+    def draw(self, d):
+        out = {}
+        for suffix, lam in (("", d.lam_or_beta()), ("_src", d.beta(d.alpha) if d.lam is None else d.lam_or_beta())):
+            cut = torch.sqrt(1 - lam)
+            bh, bw = (d.height * cut).floor().long(), (d.width * cut).floor().long()
+            boxes = centred_boxes(d.randint(d.height), d.randint(d.width), bh, bw, d.height, d.width)
+            out.update({k + suffix: v for k, v in boxes.items() if not k.endswith("_raw")})
+            out["lam" + suffix] = lam
+        return out
+
+    def per_image(self, x, params, maps=None):
+        if maps is None:
+            return {"spm": semantic_percent_maps(x)}
+        maps = maps.clamp_min(0)
+        return {"spm": maps / maps.flatten(1).sum(1).clamp_min(1e-12)[:, None, None]}
+
+    def _areas(self, p, suffix=""):
+        return (p["y2" + suffix] - p["y1" + suffix]) * (p["x2" + suffix] - p["x1" + suffix])
+
+    def mask1(self, p, like):
+        active = (self._areas(p) > 0) & (self._areas(p, "_src") > 0)
+        return box_map(p, like) * active.to(like.dtype).view(-1, 1, 1, 1)
+
+    def paste(self, x1, p, out):
+        keys = ("y1", "y2", "x1", "x2", "y1_src", "y2_src", "x1_src", "x2_src")
+        for i, (t, b, l, r, ts, bs, ls, rs) in enumerate(torch.stack([p[k] for k in keys], 1).tolist()):
+            if b > t and r > l and bs > ts and rs > ls:
+                out[i:i + 1, :, t:b, l:r] = torch.nn.functional.interpolate(
+                    x1[i:i + 1, :, ts:bs, ls:rs], size=(b - t, r - l), mode="bilinear", align_corners=True)
+
+    def weights_for(self, p, k, height, width):
+        first, second = p["_inputs"][0]["spm"], p["_inputs"][1]["spm"]
+        rho_a = 1 - _box_mass(first, p)
+        rho_b = _box_mass(second, p, "_src")
+        area = self._areas(p).double() / (height * width)
+        defined = (first.flatten(1).sum(1) > 0) & (second.flatten(1).sum(1) > 0)
+        rho_a = torch.where(defined, rho_a.double(), 1 - area)
+        rho_b = torch.where(defined, rho_b.double(), area)
+        active = (self._areas(p) > 0) & (self._areas(p, "_src") > 0)
+        return torch.stack([torch.where(active, rho_a, 1.0), torch.where(active, rho_b, 0.0)], 1)
+
+    def info(self, p, xs):
+        info = super().info(p, xs)
+        w = self.weights_for(p, 2, *xs[0].shape[2:])[0]
+        info.update({"rho_a": float(w[0]), "rho_b": float(w[1]), "weights_sum": float(w.sum()),
+                     "spm": [p["_inputs"][j]["spm"][0] for j in range(2)]})
         return info
