@@ -86,3 +86,53 @@ def gradcam(model: Model, image: ImageLike, layer: str, class_index: int | None 
         handle.remove()
     alpha = grad[0].mean((1, 2))
     return F.relu(torch.einsum("k,khw->hw", alpha, act[0])).detach().cpu()
+
+
+@dataclass
+class InputView:
+    label: object  # the input's label in the MixResult
+    class_index: int  # the ImageNet class that stands for it
+    class_name: str
+    label_weight: float  # its share of the method's label (normalised to sum 1)
+    predicted: float  # the network's probability for that class on the mixed image
+
+
+@dataclass
+class NetworkView:
+    """What the network predicts for a mixed image next to the label the method assigned.
+
+    divergence: KL(label ‖ prediction) over the ImageNet classes, in nats; 0 when the network's
+    probabilities match the label's shares exactly (the image-label inconsistency that H-Mix and
+    TdAttenMix discuss makes it large)."""
+
+    topk: list[Prediction]
+    inputs: list[InputView]
+    divergence: float
+
+
+def network_view(model: Model, result, inputs, k: int = 5) -> NetworkView:
+    """The model's top-k on `result.image` and, per input, its label weight against the predicted
+    probability of its class. An input's class is its label when that is an ImageNet class name or
+    index, else the network's top prediction on the input image itself."""
+    with torch.inference_mode():
+        probs = model.net(model.preprocess(result.image.cpu()))[0].float().softmax(0).cpu()
+    weights = result.weights.double().cpu()
+    weights = weights / weights.sum().clamp_min(1e-12)
+    names = list(result.label) if len(result.label) == len(inputs) else [f"image {i + 1}" for i in range(len(inputs))]
+    views, target = [], torch.zeros_like(probs, dtype=torch.float64)
+    for i, img in enumerate(inputs):
+        label = names[i] if i < len(names) else i
+        if isinstance(label, int) and 0 <= label < len(model.classes):
+            c = label
+        elif isinstance(label, str) and label in model.classes:
+            c = model.classes.index(label)
+        else:
+            with torch.inference_mode():
+                c = int(model.net(model.preprocess(img.cpu()))[0].argmax())
+        target[c] += float(weights[i])
+        views.append(InputView(label, c, model.classes[c], float(weights[i]), float(probs[c])))
+    mass = target > 0
+    kl = float((target[mass] * (target[mass] / probs.double()[mass].clamp_min(1e-12)).log()).sum())
+    with torch.inference_mode():
+        logits = probs.log()
+    return NetworkView(predictions(model, logits, k), views, kl)

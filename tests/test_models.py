@@ -157,3 +157,19 @@ def test_fetch_weights_fails_fast_without_network(capsys):
     start = time.perf_counter()
     assert main(["fetch-weights", "xception"]) == 2
     assert "no network" in capsys.readouterr().err and time.perf_counter() - start < 5
+
+
+def test_network_view_compares_prediction_and_label(lite0):
+    cat, dog = (load_image(samples()[n].path) for n in ("cat", "dog"))
+    from mixviz.imaging import fit_within, to_batch
+
+    x = to_batch([fit_within(cat, 256), fit_within(dog, 256)])
+    pure = mixviz.mix("mixup", x, lam=1.0, labels=["Egyptian cat", "German shepherd"])
+    v = C.network_view(lite0, pure, x)
+    assert v.topk[0].name == "Egyptian cat"
+    assert [iv.class_name for iv in v.inputs] == ["Egyptian cat", "German shepherd"]
+    assert v.inputs[0].label_weight == 1.0 and v.inputs[0].predicted == pytest.approx(v.topk[0].probability)
+    assert v.divergence == pytest.approx(-torch.tensor(v.inputs[0].predicted).log().item(), abs=1e-6)
+    half = C.network_view(lite0, mixviz.mix("mixup", x, lam=0.5), x)  # labels not ImageNet names: predicted classes
+    assert [iv.class_name for iv in half.inputs] == ["Egyptian cat", "German shepherd"]
+    assert half.divergence > 0
