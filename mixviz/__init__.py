@@ -4,7 +4,7 @@
     r = mixviz.mix("cutmix", [img_a, img_b], seed=0)          # one explained picture
     xm, ym = mixviz.mix_batch("cutmix", x, y, num_classes=1000)  # a training batch
 """
-from . import methods  # noqa: F401  (registers every method)
+from . import cam, methods, pooling, saliency  # noqa: F401  (methods registers every method)
 from .imaging import load_image
 from .mixing import mix, mix_batch
 from .models import load_model

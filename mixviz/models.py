@@ -34,7 +34,8 @@ XCEPTION_ENV = "MIXVIZ_XCEPTION_WEIGHTS"
 
 @dataclass(frozen=True)
 class Recipe:
-    """How to build one model: timm architecture, input size, normalisation, paper."""
+    """How to build one model: timm architecture, input size, normalisation, the module whose output
+    is the last feature map (for Grad-CAM), paper."""
 
     name: str
     title: str
@@ -42,14 +43,15 @@ class Recipe:
     size: int
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
+    cam_layer: str
     paper: str
 
 
 RECIPES = {
-    "xception": Recipe("xception", "Xception", "legacy_xception", 299, (0.5,) * 3, (0.5,) * 3,
+    "xception": Recipe("xception", "Xception", "legacy_xception", 299, (0.5,) * 3, (0.5,) * 3, "act4",
                        "Chollet. Xception: Deep Learning with Depthwise Separable Convolutions. CVPR 2017."),
     "efficientnet_lite0": Recipe("efficientnet_lite0", "EfficientNet-Lite0", "tf_efficientnet_lite0", 224, (0.5,) * 3,
-                                 (0.5,) * 3, "Tan & Le. EfficientNet: Rethinking Model Scaling for Convolutional "
+                                 (0.5,) * 3, "bn2", "Tan & Le. EfficientNet: Rethinking Model Scaling for Convolutional "
                                              "Neural Networks. ICML 2019 (Lite variant: TensorFlow, 2020)."),
 }
 
