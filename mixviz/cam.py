@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .imaging import ImageLike, to_tensor
+from .imaging import ImageLike, image_size
 from .models import Model
 from .types import MixError
 
@@ -50,7 +50,7 @@ def cam(model: Model, image: ImageLike, class_index: int | None = None, k: int =
     fc = model.classifier
     if not isinstance(fc, torch.nn.Linear):
         raise MixError(f"{model.title} has no linear head after global average pooling: use gradcam")
-    height, width = to_tensor(image).shape[1:]
+    height, width = image_size(image)
     with torch.inference_mode():
         features = net.forward_features(model.preprocess(image))
         logits = net.forward_head(features)[0]

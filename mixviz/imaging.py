@@ -122,6 +122,13 @@ def to_tensor(image: ImageLike) -> torch.Tensor:
     raise ImageError(f"an image array must be uint8 or float, got {arr.dtype}")
 
 
+def image_size(image: ImageLike) -> tuple[int, int]:
+    """(height, width) of an image without converting it."""
+    if isinstance(image, Image.Image):
+        return image.size[1], image.size[0]
+    return tuple(image.shape[:2]) if isinstance(image, np.ndarray) else tuple(image.shape[-2:])
+
+
 def to_pil(t: torch.Tensor) -> Image.Image:
     """A (C, H, W) or (H, W) tensor in [0, 1] as an 8-bit PIL image (values outside are clipped)."""
     t = t.detach().float().cpu().clamp(0, 1)

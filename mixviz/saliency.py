@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .imaging import ImageLike, to_tensor
+from .imaging import ImageLike, image_size, to_tensor
 from .types import MixError
 
 KINDS = ("fine_grained", "spectral_residual")
@@ -45,7 +45,7 @@ class GradientSaliency:
 
 def gradient_saliency(model, image: ImageLike, class_index: int | None = None) -> GradientSaliency:
     """Vanilla gradient saliency of `class_index` (default: the top prediction)."""
-    height, width = to_tensor(image).shape[1:]
+    height, width = image_size(image)
     with torch.enable_grad():
         x = model.preprocess(image).detach().requires_grad_(True)
         logits = model.net(x)[0]

@@ -18,3 +18,12 @@ def test_measure_ours_and_every_peer():
     assert {"timm Mixup", "torchvision v2.CutMix", "Kornia RandomCutMixV2"} <= set(names)
     for name in names:
         assert throughput.measure(f"peer:{name}", args)["fresh"] > 0
+
+
+def test_maps_benchmark_runs(capsys):
+    spec = importlib.util.spec_from_file_location("maps", Path(__file__).resolve().parent.parent / "bench" / "maps.py")
+    maps = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(maps)
+    maps.main(["--repeats", "1", "--threads", "1"])
+    out = capsys.readouterr().out
+    assert "CAM / forward" in out and "| snapmix |" in out
