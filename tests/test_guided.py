@@ -186,3 +186,31 @@ def test_snapmix_batch_soft_labels():
     assert xm.shape == x.shape and float(ym.min()) >= 0 and float(ym.max()) <= 1  # each ρ is a share of one map
     for i in range(4):
         assert set(ym[i].nonzero().flatten().tolist()) <= {i, (i - 1) % 4}
+
+
+def test_tdattenmix_moves_the_most_attended_square_to_the_least_attended_one():
+    a, b = images(2, 40, 60, seed=7)
+    base = torch.ones(40, 60)
+    base[20:40, 0:20] = 0.0  # the first image attends least to its bottom-left corner
+    partner = torch.zeros(40, 60)
+    partner[5:25, 30:50] = 1.0  # the second image attends to one 20×20 square
+    lam = 1 - 400 / 2400  # a 20×20 square
+    r = mixviz.mix("tdattenmix", torch.stack([a, b]), maps=torch.stack([base, partner]), lam=lam)
+    i = r.info
+    assert (i["side"], i["y1"], i["x1"], i["src_y"], i["src_x"]) == (20, 20, 0, 5, 30)
+    torch.testing.assert_close(r.image[:, 20:40, 0:20], b[:, 5:25, 30:50])
+    torch.testing.assert_close(r.image[:, :20], a[:, :20])
+    kept = 1 - 0.0  # the base loses none of its attention; the partner brings all of its own
+    expected = 0.5 * ((1 - 400 / 2400) + kept / (kept + 1.0))
+    assert r.weights[0] == pytest.approx(expected) and float(r.weights.sum()) == pytest.approx(1.0)
+    assert i["lam_corrected"] == pytest.approx(expected)
+
+
+def test_tdattenmix_with_the_model_and_in_a_batch():
+    x = images(3, 48, 64, seed=8)
+    r = mixviz.mix("tdattenmix", x[:2], lam=0.6, balance=0.3)
+    assert float(r.weights.sum()) == pytest.approx(1.0) and 0 < float(r.weights[1]) < 1
+    assert float(r.masks[1].mean()) == pytest.approx(1 - r.info["area_share"])
+    xm, ym = mixviz.mix_batch("tdattenmix", x, torch.arange(3), num_classes=3, maps=torch.rand(3, 48, 64),
+                              generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(ym.sum(1), torch.ones(3))

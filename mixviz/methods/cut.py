@@ -244,8 +244,7 @@ class FMix(TwoInputMask):
     name="resizemix", title="ResizeMix", family="cut", n_inputs=2,
     params=(ParamSpec("scale_min", 0.1, 0.05, 1.0, 0.05, "α: smallest side scale τ of the pasted image"),
             ParamSpec("scale_max", 0.8, 0.05, 1.0, 0.05, "β: largest side scale τ of the pasted image")),
-    paper="Qin, Fang, Wang, Li, Zhou, Zhang & Liu. ResizeMix: Mixing Data with Preserved Object Information "
-          "and True Labels. arXiv:2012.11101, 2020.",
+    paper="Qin et al. ResizeMix: Mixing Data with Preserved Object Information and True Labels. 2020.",
     summary="Instead of cutting a patch out of the second image, the whole second image is shrunk by τ ~ U(α, β) "
             "and pasted at a random place, so its object is always visible. The label weight is the pasted area.",
     formula=r"\tau \sim U(\alpha, \beta),\quad P = \mathrm{Resize}(x_B, \tau),\quad \tilde x = \mathrm{Paste}(P, x_A),"

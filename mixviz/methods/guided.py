@@ -1,7 +1,8 @@
 """Methods guided by saliency or by a model's maps. The maps are inputs: a caller computes them once
 per image (and caches them) and re-rolls the mix for free; without them the method computes its own.
 
-SaliencyMix (Uddin et al., ICLR 2021), Attentive CutMix (Walawalkar et al., ICASSP 2020), SnapMix (Huang et al., AAAI 2021).
+SaliencyMix (Uddin et al., ICLR 2021), Attentive CutMix (Walawalkar et al., ICASSP 2020), SnapMix
+(Huang et al., AAAI 2021), TdAttenMix (Wang et al., 2025; our variant, see its docstring).
 """
 from __future__ import annotations
 
@@ -217,4 +218,102 @@ class SnapMix(TwoInputPaste):
         w = self.weights_for(p, 2, *xs[0].shape[2:])[0]
         info.update({"rho_a": float(w[0]), "rho_b": float(w[1]), "weights_sum": float(w.sum()),
                      "spm": [p["_inputs"][j]["spm"][0] for j in range(2)]})
+        return info
+
+
+def _window_sums(integral: torch.Tensor, side: torch.Tensor) -> torch.Tensor:
+    """(B, H, W) attention mass of the side×side square whose top-left corner is each pixel, from the
+    integral images (B, H + 1, W + 1); +nan where the square would leave the image."""
+    b, h1, w1 = integral.shape
+    h, w = h1 - 1, w1 - 1
+    ys = torch.arange(h, device=integral.device)[None]
+    xs = torch.arange(w, device=integral.device)[None]
+    y2, x2 = (ys + side[:, None]).clamp(max=h), (xs + side[:, None]).clamp(max=w)
+    bi = torch.arange(b, device=integral.device)[:, None, None]
+    sums = (integral[bi, y2[:, :, None], x2[:, None, :]] - integral[bi, ys[:, :, None], x2[:, None, :]]
+            - integral[bi, y2[:, :, None], xs[:, None, :]] + integral[bi, ys[:, :, None], xs[:, None, :]])
+    valid = (ys <= h - side[:, None])[:, :, None] & (xs <= w - side[:, None])[:, None, :]
+    return torch.where(valid, sums, torch.full_like(sums, float("nan")))
+
+
+@register(
+    name="tdattenmix", title="TdAttenMix (our variant)", family="guided", n_inputs=2, needs="model",
+    params=(ParamSpec("balance", 0.5, 0.0, 1.0, 0.05,
+                      "share of top-down attention (the class CAM) against bottom-up attention (saliency)"),
+            ParamSpec("saliency", "fine_grained", choices=KINDS, help="bottom-up attention: OpenCV static saliency")),
+    paper="Wang et al. TdAttenMix: Top-Down Attention Guided Mixup. 2025.",
+    summary="The second image's most attended square is pasted onto the first image's least attended square, and "
+            "λ averages the area share with the attention share. Attention balances top-down and bottom-up cues. "
+            "The paper's top-down module needs a pretrained AbSViT checkpoint we cannot ship, so here top-down is "
+            "the CAM of the predicted class and bottom-up is static saliency.",
+    formula=r"A = \beta\,\mathrm{CAM} + (1-\beta)\,S,\quad \text{box}_B = \arg\max_{s\times s} A_B,\ "
+            r"\text{box}_A = \arg\min_{s\times s} A_A,\ s = \sqrt{(1-\lambda)HW},\quad "
+            r"\lambda' = \tfrac12\Big(1 - \tfrac{s^2}{HW} + \tfrac{1 - A_A(\text{box}_A)}{1 - A_A(\text{box}_A) + "
+            r"A_B(\text{box}_B)}\Big)",
+)
+class TdAttenMix(TwoInputPaste):
+    """Attention maps: `maps` (any non-negative maps; normalised to sum 1 here) or, per image, the mix
+    `balance`·SPM + (1 − balance)·saliency of two sum-1 maps (SPM: SnapMix's semantic percent map of
+    the predicted class). The square side is ⌊√((1 − λ)HW)⌋, at most the shorter side. The
+    attention share of the first image is what it keeps of its attention over that plus what the
+    pasted square brings of the second's; label weights are λ' and 1 − λ'."""
+
+    def draw(self, d):
+        lam = d.lam_or_beta()
+        area = (1 - lam) * d.height * d.width
+        side = (torch.sqrt(area) + 1e-9).floor().long().clamp(0, min(d.height, d.width))  # a whole square stays whole
+        return {"lam": lam, "side": side}
+
+    def per_image(self, x, params, maps=None):
+        if maps is None:
+            beta = params["balance"]
+            saliency = torch.stack([static_saliency(img.cpu(), params["saliency"]) for img in x]).to(x.device)
+            saliency = saliency / saliency.flatten(1).sum(1).clamp_min(1e-12)[:, None, None]
+            maps = beta * semantic_percent_maps(x) + (1 - beta) * saliency
+        attention = maps.clamp_min(0).double()
+        attention = attention / attention.flatten(1).sum(1).clamp_min(1e-12)[:, None, None]
+        integral = torch.nn.functional.pad(attention.cumsum(1).cumsum(2), (1, 0, 1, 0))
+        return {"attention": attention, "integral": integral}
+
+    def _layout(self, p):
+        """Top-left corners of the first image's least and the second's most attended squares, and their masses."""
+        side = p["side"]
+        low = _window_sums(p["_inputs"][0]["integral"], side)
+        high = _window_sums(p["_inputs"][1]["integral"], side)
+        w = low.shape[2]
+        a_at = torch.nan_to_num(low, nan=float("inf")).flatten(1).argmin(1)
+        b_at = torch.nan_to_num(high, nan=float("-inf")).flatten(1).argmax(1)
+        mass_a = low.flatten(1).gather(1, a_at[:, None])[:, 0]
+        mass_b = high.flatten(1).gather(1, b_at[:, None])[:, 0]
+        return {"y1": a_at // w, "x1": a_at % w, "src_y": b_at // w, "src_x": b_at % w, "mass_a": mass_a,
+                "mass_b": mass_b}
+
+    def mask1(self, p, like):
+        lay = self._layout(p)
+        return box_map({"y1": lay["y1"], "y2": lay["y1"] + p["side"], "x1": lay["x1"], "x2": lay["x1"] + p["side"]},
+                       like)
+
+    def paste(self, x1, p, out):
+        lay = self._layout(p)
+        rows = torch.stack([p["side"], lay["y1"], lay["x1"], lay["src_y"], lay["src_x"]], 1).tolist()
+        for i, (s, y, x, sy, sx) in enumerate(rows):
+            out[i, :, y:y + s, x:x + s] = x1[i, :, sy:sy + s, sx:sx + s]
+
+    def weights_for(self, p, k, height, width):
+        lay = self._layout(p)
+        area1 = p["side"].double() ** 2 / (height * width)
+        kept, brought = 1 - lay["mass_a"], lay["mass_b"]
+        total = kept + brought
+        attention0 = torch.where(total > 0, kept / total.clamp_min(1e-12), 1 - area1)
+        w0 = 0.5 * ((1 - area1) + attention0)
+        return torch.stack([w0, 1 - w0], 1)
+
+    def info(self, p, xs):
+        info = super().info(p, xs)
+        lay = self._layout(p)
+        info.update({key: (float(v[0]) if v.is_floating_point() else int(v[0])) for key, v in lay.items()})
+        h, w = xs[0].shape[2:]
+        info["area_share"] = 1 - int(p["side"][0]) ** 2 / (h * w)
+        info["lam_corrected"] = float(self.weights_for(p, 2, h, w)[0, 0])
+        info["attention"] = [p["_inputs"][j]["attention"][0] for j in range(2)]
         return info

@@ -245,8 +245,8 @@ GRIDS = {"1x2": (1, 2), "2x1": (2, 1), "2x2": (2, 2), "2x3": (2, 3), "3x2": (3, 
             ParamSpec("drop_prob", 0.3, 0.0, 1.0, 0.05, "probability that some cells (1 to cells−1) are dropped to black"),
             ParamSpec("label", "union", choices=("union", "area"),
                       help="union: the paper's multi-hot label of the images still visible; area: weights by area")),
-    paper="Wang, Zhang, Huang, Zhang & Wang. SpliceMix: A Cross-scale and Semantic Blending Augmentation Strategy "
-          "for Multi-label Image Classification. arXiv:2311.15200, 2023.",
+    paper="Wang et al. SpliceMix: A Cross-scale and Semantic Blending Augmentation Strategy for Multi-label Image "
+          "Classification. 2023.",
     summary="Several images are shrunk and spliced side by side in a grid, so objects appear at a smaller scale "
             "with new neighbours; some cells may be dropped. The multi-label target is the union of the labels "
             "still visible.",
