@@ -27,6 +27,12 @@ method = st.selectbox("Method", names, index=names.index(asked) if asked in name
 spec = mixviz.METHODS[method]
 st.caption(f"{spec.summary}  \n*{spec.paper}*")
 st.latex(spec.formula)
+if spec.needs == "model":
+    model = mixviz.load_model()  # built once per process and reused
+    if model.notice:
+        st.info(model.notice)
+    else:
+        st.caption(f"Maps from {model.title} (weights: {model.source}).")
 
 photo_names = list(samples())
 cols = st.columns(spec.n_inputs)

@@ -30,3 +30,9 @@ def test_lambda_slider_changes_the_label(app):
     lam.set_value(0.2).run()
     assert not app.exception
     assert any("0.200" in str(m.value) for m in app.metric)
+
+
+def test_model_guided_methods_say_which_model_made_the_maps(app):
+    app.selectbox[0].select("snapmix").run()
+    assert not app.exception
+    assert any("EfficientNet-Lite0" in i.value for i in app.info)  # offline here: the fallback is named
