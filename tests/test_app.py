@@ -35,4 +35,8 @@ def test_lambda_slider_changes_the_label(app):
 def test_model_guided_methods_say_which_model_made_the_maps(app):
     app.selectbox[0].select("snapmix").run()
     assert not app.exception
-    assert any("EfficientNet-Lite0" in i.value for i in app.info)  # offline here: the fallback is named
+    model = mixviz.load_model()
+    shown = [i.value for i in app.info] + [c.value for c in app.caption]
+    assert any(model.title in text for text in shown)
+    if model.notice:  # the offline fallback is named as such
+        assert model.notice in shown
