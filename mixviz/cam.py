@@ -115,7 +115,8 @@ def network_view(model: Model, result, inputs, k: int = 5) -> NetworkView:
     probability of its class. An input's class is its label when that is an ImageNet class name or
     index, else the network's top prediction on the input image itself."""
     with torch.inference_mode():
-        probs = model.net(model.preprocess(result.image.cpu()))[0].float().softmax(0).cpu()
+        logits = model.net(model.preprocess(result.image.cpu()))[0].float().cpu()
+    probs = logits.softmax(0)
     weights = result.weights.double().cpu()
     weights = weights / weights.sum().clamp_min(1e-12)
     names = list(result.label) if len(result.label) == len(inputs) else [f"image {i + 1}" for i in range(len(inputs))]
@@ -133,6 +134,4 @@ def network_view(model: Model, result, inputs, k: int = 5) -> NetworkView:
         views.append(InputView(label, c, model.classes[c], float(weights[i]), float(probs[c])))
     mass = target > 0
     kl = float((target[mass] * (target[mass] / probs.double()[mass].clamp_min(1e-12)).log()).sum())
-    with torch.inference_mode():
-        logits = probs.log()
     return NetworkView(predictions(model, logits, k), views, kl)

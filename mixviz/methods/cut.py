@@ -23,6 +23,17 @@ def _areas_w(inside_area: torch.Tensor, height: int, width: int) -> torch.Tensor
     return torch.stack([1 - share1, share1], 1)
 
 
+def cutmix_box_size(lam: torch.Tensor, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """CutMix's box sides for λ: ⌊H√(1−λ)⌋ × ⌊W√(1−λ)⌋ (so the box covers 1 − λ of the image before clipping)."""
+    cut = torch.sqrt(1 - lam)
+    return (height * cut).floor().long(), (width * cut).floor().long()
+
+
+def box_area(boxes: dict, suffix: str = "") -> torch.Tensor:
+    """Per-sample pixel area of the boxes [y1, y2) × [x1, x2) (keys with `suffix`)."""
+    return (boxes["y2" + suffix] - boxes["y1" + suffix]) * (boxes["x2" + suffix] - boxes["x1" + suffix])
+
+
 def box_map(p, like) -> torch.Tensor:
     """(B, 1, H, W) indicator of each sample's box [y1, y2) × [x1, x2), in `like`'s dtype."""
     _, _, h, w = like.shape
@@ -41,12 +52,10 @@ def box_map(p, like) -> torch.Tensor:
 class CutMix(TwoInputMask):
     def draw(self, d):
         lam = d.lam_or_beta()
-        cut = torch.sqrt(1 - lam)
-        box_h, box_w = (d.height * cut).floor().long(), (d.width * cut).floor().long()
+        box_h, box_w = cutmix_box_size(lam, d.height, d.width)
         cy, cx = d.randint(d.height), d.randint(d.width)
         boxes = centred_boxes(cy, cx, box_h, box_w, d.height, d.width)
-        area = (boxes["y2"] - boxes["y1"]) * (boxes["x2"] - boxes["x1"])
-        w = _areas_w(area, d.height, d.width)
+        w = _areas_w(box_area(boxes), d.height, d.width)
         return {"lam": lam, "lam_corrected": w[:, 0], "w": w, **boxes}
 
     def mask1(self, p, like):

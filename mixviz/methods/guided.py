@@ -13,7 +13,7 @@ from ..sampling import centred_boxes
 from ..saliency import KINDS, static_saliency
 from ..types import ParamSpec
 from .base import TwoInputMask, TwoInputPaste, cell_bounds
-from .cut import _areas_w, box_map
+from .cut import _areas_w, box_area, box_map, cutmix_box_size
 
 
 @register(
@@ -33,8 +33,8 @@ class SaliencyMix(TwoInputMask):
 
     def draw(self, d):
         lam = d.lam_or_beta()
-        cut = torch.sqrt(1 - lam)
-        return {"lam": lam, "box_h": (d.height * cut).floor().long(), "box_w": (d.width * cut).floor().long()}
+        box_h, box_w = cutmix_box_size(lam, d.height, d.width)
+        return {"lam": lam, "box_h": box_h, "box_w": box_w}
 
     def per_image(self, x, params, maps=None):
         if maps is None:
@@ -50,8 +50,7 @@ class SaliencyMix(TwoInputMask):
         return box_map(self._boxes(p, *like.shape[2:]), like)
 
     def weights_for(self, p, k, height, width):
-        b = self._boxes(p, height, width)
-        return _areas_w((b["y2"] - b["y1"]) * (b["x2"] - b["x1"]), height, width)
+        return _areas_w(box_area(self._boxes(p, height, width)), height, width)
 
     def info(self, p, xs):
         info = super().info(p, xs)
@@ -148,7 +147,6 @@ def semantic_percent_maps(x: torch.Tensor, model=None, classes: torch.Tensor | N
 
 def _box_mass(maps: torch.Tensor, boxes: dict, suffix: str = "") -> torch.Tensor:
     """Per-sample sum of maps (B, H, W) inside box [y1, y2) × [x1, x2) (keys with `suffix`)."""
-    h, w = maps.shape[1:]
     inside = box_map({k: boxes[k + suffix] for k in ("y1", "y2", "x1", "x2")}, maps[:, None])[:, 0]
     return (maps * inside).flatten(1).sum(1)
 
@@ -175,8 +173,7 @@ class SnapMix(TwoInputPaste):
     def draw(self, d):
         out = {}
         for suffix, lam in (("", d.lam_or_beta()), ("_src", d.beta(d.alpha) if d.lam is None else d.lam_or_beta())):
-            cut = torch.sqrt(1 - lam)
-            bh, bw = (d.height * cut).floor().long(), (d.width * cut).floor().long()
+            bh, bw = cutmix_box_size(lam, d.height, d.width)
             boxes = centred_boxes(d.randint(d.height), d.randint(d.width), bh, bw, d.height, d.width)
             out.update({k + suffix: v for k, v in boxes.items() if not k.endswith("_raw")})
             out["lam" + suffix] = lam
@@ -188,11 +185,8 @@ class SnapMix(TwoInputPaste):
         maps = maps.clamp_min(0)
         return {"spm": maps / maps.flatten(1).sum(1).clamp_min(1e-12)[:, None, None]}
 
-    def _areas(self, p, suffix=""):
-        return (p["y2" + suffix] - p["y1" + suffix]) * (p["x2" + suffix] - p["x1" + suffix])
-
     def mask1(self, p, like):
-        active = (self._areas(p) > 0) & (self._areas(p, "_src") > 0)
+        active = (box_area(p) > 0) & (box_area(p, "_src") > 0)
         return box_map(p, like) * active.to(like.dtype).view(-1, 1, 1, 1)
 
     def paste(self, x1, p, out):
@@ -206,11 +200,11 @@ class SnapMix(TwoInputPaste):
         first, second = p["_inputs"][0]["spm"], p["_inputs"][1]["spm"]
         rho_a = 1 - _box_mass(first, p)
         rho_b = _box_mass(second, p, "_src")
-        area = self._areas(p).double() / (height * width)
+        area = box_area(p).double() / (height * width)
         defined = (first.flatten(1).sum(1) > 0) & (second.flatten(1).sum(1) > 0)
         rho_a = torch.where(defined, rho_a.double(), 1 - area)
         rho_b = torch.where(defined, rho_b.double(), area)
-        active = (self._areas(p) > 0) & (self._areas(p, "_src") > 0)
+        active = (box_area(p) > 0) & (box_area(p, "_src") > 0)
         return torch.stack([torch.where(active, rho_a, 1.0), torch.where(active, rho_b, 0.0)], 1)
 
     def info(self, p, xs):
