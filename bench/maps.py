@@ -66,6 +66,7 @@ def main(argv=None):
         "saliencymix": torch.stack([static_saliency(img) for img in inputs]),
         "attentivemix": torch.stack([torch.rand(299, 299) for _ in inputs]),
         "snapmix": torch.stack([torch.rand(299, 299) for _ in inputs]),
+        "tdattenmix": torch.stack([torch.rand(299, 299) for _ in inputs]),
     }
     print()
     print("| guided method, 299 px, maps cached | re-roll (ms) |")

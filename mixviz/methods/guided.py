@@ -270,7 +270,12 @@ class TdAttenMix(TwoInputPaste):
         return {"attention": attention, "integral": integral}
 
     def _layout(self, p):
-        """Top-left corners of the first image's least and the second's most attended squares, and their masses."""
+        """Top-left corners of the first image's least and the second's most attended squares, and their masses.
+
+        Kept in p for the routed inputs it was computed from: apply, masks, weights and info all need it."""
+        cached = p.get("_layout")
+        if cached is not None and cached[0] is p["_inputs"]:
+            return cached[1]
         side = p["side"]
         low = _window_sums(p["_inputs"][0]["integral"], side)
         high = _window_sums(p["_inputs"][1]["integral"], side)
@@ -279,8 +284,10 @@ class TdAttenMix(TwoInputPaste):
         b_at = torch.nan_to_num(high, nan=float("-inf")).flatten(1).argmax(1)
         mass_a = low.flatten(1).gather(1, a_at[:, None])[:, 0]
         mass_b = high.flatten(1).gather(1, b_at[:, None])[:, 0]
-        return {"y1": a_at // w, "x1": a_at % w, "src_y": b_at // w, "src_x": b_at % w, "mass_a": mass_a,
-                "mass_b": mass_b}
+        layout = {"y1": a_at // w, "x1": a_at % w, "src_y": b_at // w, "src_x": b_at % w, "mass_a": mass_a,
+                  "mass_b": mass_b}
+        p["_layout"] = (p["_inputs"], layout)
+        return layout
 
     def mask1(self, p, like):
         lay = self._layout(p)
