@@ -26,6 +26,13 @@ def _show(ax, t: torch.Tensor, title: str, cmap=None):
     ax.set_yticks([])
 
 
+def formula_lines(latex: str) -> str:
+    """A method's formula with each `\\quad`-separated clause on its own line (KaTeX `gathered`), so
+    long formulas wrap instead of running off a page or a slide."""
+    clauses = [c.strip().rstrip(",").strip() for c in latex.split(r"\quad") if c.strip()]
+    return r"\begin{gathered}" + r" \\ ".join(clauses) + r"\end{gathered}"
+
+
 def lam_caption(r: MixResult) -> str:
     """'λ drawn 0.62 → 0.60 after clipping' style caption of the λ values in a result."""
     parts = []

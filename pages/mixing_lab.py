@@ -1,8 +1,10 @@
 """Mixing Lab: choose a method and images, move the sliders, see the mix, its masks and its label."""
 import streamlit as st
+from PIL import ImageOps
 
 import mixviz
 from mixviz.imaging import fit_within, load_image, to_batch, to_pil
+from mixviz.render import formula_lines
 from mixviz.samples import samples
 
 MAX_SIDE = 384
@@ -26,7 +28,7 @@ method = st.selectbox("Method", names, index=names.index(asked) if asked in name
                       format_func=lambda n: mixviz.METHODS[n].title)
 spec = mixviz.METHODS[method]
 st.caption(f"{spec.summary}  \n*{spec.paper}*")
-st.latex(spec.formula)
+st.latex(formula_lines(spec.formula))
 if spec.needs == "model":
     model = mixviz.load_model()  # built once per process and reused
     if model.notice:
@@ -87,8 +89,9 @@ for i in range(k):
 top[k].image(to_pil(r.image), caption="mixed image", width="stretch")
 bottom = st.columns(k + 1)
 for i in range(k):
-    bottom[i].image(to_pil(r.masks[i]), caption=f"mask {i + 1}: mean {float(r.masks[i].mean()):.3f}, "
-                                               f"label weight {float(r.weights[i]):.3f}", width="stretch")
+    framed = ImageOps.expand(to_pil(r.masks[i]), border=2, fill=128)  # white mask parts stay visible on the page
+    bottom[i].image(framed, caption=f"mask {i + 1}: mean {float(r.masks[i].mean()):.3f}, "
+                                    f"label weight {float(r.weights[i]):.3f}", width="stretch")
 with bottom[k]:
     st.bar_chart({"label weight": r.label}, horizontal=True, height=160)
     if r.lam is not None:

@@ -43,3 +43,17 @@ def test_errors_are_messages_not_tracebacks(tmp_path, capsys):
 def test_module_entry_point_lists_methods():
     done = subprocess.run([sys.executable, "-m", "mixviz", "methods"], capture_output=True, text=True, check=True)
     assert "cutmix" in done.stdout and "ricap" in done.stdout
+
+
+def test_formula_lines_split_every_formula_into_balanced_clauses():
+    import mixviz
+    from mixviz.render import formula_lines
+
+    for spec in mixviz.METHODS.values():
+        lines = formula_lines(spec.formula)
+        assert lines.startswith(r"\begin{gathered}") and lines.endswith(r"\end{gathered}")
+        body = lines[len(r"\begin{gathered}"):-len(r"\end{gathered}")]
+        for clause in body.split(r" \\ "):
+            assert clause and clause.count("{") == clause.count("}"), (spec.name, clause)
+            assert clause.count(r"\Big(") == clause.count(r"\Big)"), (spec.name, clause)
+        assert r"\quad" not in lines
