@@ -66,6 +66,7 @@ def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequenc
     p = impl.draw(draw)
     xs = [x[i:i + 1] for i in range(k)]
     p["_inputs"] = _route(impl.per_image(x, values, _check_maps(maps, x)), [slice(i, i + 1) for i in range(k)])
+    p.update(impl.plan(p))
     out = torch.empty_like(xs[0])
     impl.apply(xs, p, out)
     image = impl.display(out, xs, p)[0]
@@ -162,6 +163,7 @@ def mix_batch(method: str, x: torch.Tensor, y: torch.Tensor | None = None, num_c
     k = impl.n_sources(p)
     stats = impl.per_image(x, values, _check_maps(maps, x))
     p["_inputs"] = _route(stats, [(torch.arange(b, device=x.device) - j) % b for j in range(k)])
+    p.update(impl.plan(p))
     for samples, sources in _segments(b, k):
         if isinstance(samples, torch.Tensor):
             samples = samples.to(x.device)

@@ -35,6 +35,12 @@ class Method:
         rows of its own images as p["_inputs"][j]. None by default."""
         return {}
 
+    def plan(self, p: Params) -> Params:
+        """Per-sample choices that need both the draws and the routed per-image statistics
+        (p["_inputs"]), such as where TdAttenMix moves its square or Puzzle Mix's graph cut. The engine
+        calls it once per call, for the whole batch, and merges the result into p. None by default."""
+        return {}
+
     def apply(self, xs: list[torch.Tensor], p: Params, out: torch.Tensor) -> None:
         raise NotImplementedError
 

@@ -269,41 +269,29 @@ class TdAttenMix(TwoInputPaste):
         integral = torch.nn.functional.pad(attention.cumsum(1).cumsum(2), (1, 0, 1, 0))
         return {"attention": attention, "integral": integral}
 
-    def _layout(self, p):
-        """Top-left corners of the first image's least and the second's most attended squares, and their masses.
-
-        Kept in p for the routed inputs it was computed from: apply, masks, weights and info all need it."""
-        cached = p.get("_layout")
-        if cached is not None and cached[0] is p["_inputs"]:
-            return cached[1]
+    def plan(self, p):
+        """Top-left corners of the first image's least and the second's most attended squares, and their masses."""
         side = p["side"]
         low = _window_sums(p["_inputs"][0]["integral"], side)
         high = _window_sums(p["_inputs"][1]["integral"], side)
         w = low.shape[2]
         a_at = torch.nan_to_num(low, nan=float("inf")).flatten(1).argmin(1)
         b_at = torch.nan_to_num(high, nan=float("-inf")).flatten(1).argmax(1)
-        mass_a = low.flatten(1).gather(1, a_at[:, None])[:, 0]
-        mass_b = high.flatten(1).gather(1, b_at[:, None])[:, 0]
-        layout = {"y1": a_at // w, "x1": a_at % w, "src_y": b_at // w, "src_x": b_at % w, "mass_a": mass_a,
-                  "mass_b": mass_b}
-        p["_layout"] = (p["_inputs"], layout)
-        return layout
+        return {"y1": a_at // w, "x1": a_at % w, "src_y": b_at // w, "src_x": b_at % w,
+                "mass_a": low.flatten(1).gather(1, a_at[:, None])[:, 0],
+                "mass_b": high.flatten(1).gather(1, b_at[:, None])[:, 0]}
 
     def mask1(self, p, like):
-        lay = self._layout(p)
-        return box_map({"y1": lay["y1"], "y2": lay["y1"] + p["side"], "x1": lay["x1"], "x2": lay["x1"] + p["side"]},
-                       like)
+        return box_map({"y1": p["y1"], "y2": p["y1"] + p["side"], "x1": p["x1"], "x2": p["x1"] + p["side"]}, like)
 
     def paste(self, x1, p, out):
-        lay = self._layout(p)
-        rows = torch.stack([p["side"], lay["y1"], lay["x1"], lay["src_y"], lay["src_x"]], 1).tolist()
+        rows = torch.stack([p[k] for k in ("side", "y1", "x1", "src_y", "src_x")], 1).tolist()
         for i, (s, y, x, sy, sx) in enumerate(rows):
             out[i, :, y:y + s, x:x + s] = x1[i, :, sy:sy + s, sx:sx + s]
 
     def weights_for(self, p, k, height, width):
-        lay = self._layout(p)
         area1 = p["side"].double() ** 2 / (height * width)
-        kept, brought = 1 - lay["mass_a"], lay["mass_b"]
+        kept, brought = 1 - p["mass_a"], p["mass_b"]
         total = kept + brought
         attention0 = torch.where(total > 0, kept / total.clamp_min(1e-12), 1 - area1)
         w0 = 0.5 * ((1 - area1) + attention0)
@@ -311,8 +299,6 @@ class TdAttenMix(TwoInputPaste):
 
     def info(self, p, xs):
         info = super().info(p, xs)
-        lay = self._layout(p)
-        info.update({key: (float(v[0]) if v.is_floating_point() else int(v[0])) for key, v in lay.items()})
         h, w = xs[0].shape[2:]
         info["area_share"] = 1 - int(p["side"][0]) ** 2 / (h * w)
         info["lam_corrected"] = float(self.weights_for(p, 2, h, w)[0, 0])
