@@ -78,6 +78,14 @@ def test_gradient_saliency_is_the_autograd_gradient():
     torch.testing.assert_close(g.map, x.grad[0].abs().amax(0))
     assert g.high.shape == (50, 70) and g.class_index == 3
 
+    p = gradient_saliency(model, img, class_index=3, kind="puzzlemix")  # ℓ2 over channels of ∂CE/∂x
+    x = model.preprocess(img).requires_grad_(True)
+    (-torch.log_softmax(net(x)[0], 0)[3]).backward()
+    torch.testing.assert_close(p.map, x.grad[0].pow(2).sum(0).sqrt())
+    assert float((p.map / p.map.sum() - g.map / g.map.sum()).abs().sum()) > 0.05  # another map, not a rescaling
+    with pytest.raises(mixviz.MixError, match="kind"):
+        gradient_saliency(model, img, kind="smooth")
+
 
 def test_attentivemix_pastes_the_top_cells_of_the_given_attention():
     a, b = images(2, 224, 224)
