@@ -1,2 +1,2 @@
 """Every method module; importing them fills mixviz.METHODS."""
-from . import blend, cut, guided, tiles  # noqa: F401
+from . import blend, cut, guided, puzzle, tiles  # noqa: F401
