@@ -117,7 +117,7 @@ def network_view(model: Model, result, inputs, k: int = 5) -> NetworkView:
     with torch.inference_mode():
         logits = model.net(model.preprocess(result.image.cpu()))[0].float().cpu()
     probs = logits.softmax(0)
-    weights = result.weights.double().cpu()
+    weights = result.weights.cpu().double()
     weights = weights / weights.sum().clamp_min(1e-12)
     names = list(result.label) if len(result.label) == len(inputs) else [f"image {i + 1}" for i in range(len(inputs))]
     views, target = [], torch.zeros_like(probs, dtype=torch.float64)

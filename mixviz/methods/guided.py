@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from ..registry import register
-from ..sampling import centred_boxes
+from ..sampling import centred_boxes, real
 from ..saliency import KINDS, static_saliency
 from ..types import ParamSpec
 from .base import TwoInputMask, TwoInputPaste, cell_bounds
@@ -113,7 +113,7 @@ class AttentiveMix(TwoInputMask):
 
     def weights_for(self, p, k, height, width):
         like = torch.empty(1, 1, height, width, device=p["_inputs"][1]["chosen"].device)
-        share1 = self.mask1(p, like).flatten(1).double().mean(1)
+        share1 = real(self.mask1(p, like).flatten(1)).mean(1)
         return torch.stack([1 - share1, share1], 1)
 
     def info(self, p, xs):
@@ -200,10 +200,10 @@ class SnapMix(TwoInputPaste):
         first, second = p["_inputs"][0]["spm"], p["_inputs"][1]["spm"]
         rho_a = 1 - _box_mass(first, p)
         rho_b = _box_mass(second, p, "_src")
-        area = box_area(p).double() / (height * width)
+        area = real(box_area(p)) / (height * width)
         defined = (first.flatten(1).sum(1) > 0) & (second.flatten(1).sum(1) > 0)
-        rho_a = torch.where(defined, rho_a.double(), 1 - area)
-        rho_b = torch.where(defined, rho_b.double(), area)
+        rho_a = torch.where(defined, real(rho_a), 1 - area)
+        rho_b = torch.where(defined, real(rho_b), area)
         active = (box_area(p) > 0) & (box_area(p, "_src") > 0)
         return torch.stack([torch.where(active, rho_a, 1.0), torch.where(active, rho_b, 0.0)], 1)
 
@@ -264,7 +264,7 @@ class TdAttenMix(TwoInputPaste):
             saliency = torch.stack([static_saliency(img.cpu(), params["saliency"]) for img in x]).to(x.device)
             saliency = saliency / saliency.flatten(1).sum(1).clamp_min(1e-12)[:, None, None]
             maps = beta * semantic_percent_maps(x) + (1 - beta) * saliency
-        attention = maps.clamp_min(0).double()
+        attention = real(maps.clamp_min(0))
         attention = attention / attention.flatten(1).sum(1).clamp_min(1e-12)[:, None, None]
         integral = torch.nn.functional.pad(attention.cumsum(1).cumsum(2), (1, 0, 1, 0))
         return {"attention": attention, "integral": integral}
@@ -290,7 +290,7 @@ class TdAttenMix(TwoInputPaste):
             out[i, :, y:y + s, x:x + s] = x1[i, :, sy:sy + s, sx:sx + s]
 
     def weights_for(self, p, k, height, width):
-        area1 = p["side"].double() ** 2 / (height * width)
+        area1 = real(p["side"]) ** 2 / (height * width)
         kept, brought = 1 - p["mass_a"], p["mass_b"]
         total = kept + brought
         attention0 = torch.where(total > 0, kept / total.clamp_min(1e-12), 1 - area1)

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 
 from ..registry import register
+from ..sampling import real, real_dtype
 from ..saliency import gradient_saliencies
 from ..types import ParamSpec
 from .base import TwoInputMask, cell_bounds
@@ -172,10 +173,10 @@ class PuzzleMix(TwoInputMask):
         stats = {"saliency": maps}
         for g in ((params["blocks"],) if params["blocks"] != "random" else BLOCKS):
             g = min(g, h, w)
-            unary = F.adaptive_avg_pool2d(maps[:, None], g)[:, 0].double()
+            unary = real(F.adaptive_avg_pool2d(maps[:, None], g)[:, 0])
             total = unary.flatten(1).sum(1)[:, None, None]
             stats[f"unary{g}"] = torch.where(total > 0, unary / total.clamp_min(1e-30), 1.0 / g ** 2)
-            stats[f"cells{g}"] = F.adaptive_avg_pool2d(x.float(), g * max(1, 8 // g)).double()
+            stats[f"cells{g}"] = real(F.adaptive_avg_pool2d(x.float(), g * max(1, 8 // g)))
         return stats
 
     def plan(self, p):
@@ -184,7 +185,7 @@ class PuzzleMix(TwoInputMask):
         show, edge_v, edge_h = block_costs(unary, [p["_inputs"][j][f"cells{g}"] for j in (0, 1)],
                                            p["_beta"], p["_gamma"])
         show = [s.cpu().numpy() for s in show]
-        edge_v, edge_h, lam = edge_v.cpu().numpy(), edge_h.cpu().numpy(), p["lam"].double().cpu().numpy()
+        edge_v, edge_h, lam = edge_v.cpu().numpy(), edge_h.cpu().numpy(), p["lam"].cpu().double().numpy()
         unary = [u.cpu().numpy() for u in unary]
         shares, sources = [], [[], []]
         for i in range(lam.shape[0]):
@@ -194,7 +195,7 @@ class PuzzleMix(TwoInputMask):
                 sources[j].append(transport(shown, unary[j][i], p["_t_eps"]) if p["_transport"]
                                   else np.arange(g * g))
         device = p["lam"].device
-        return {"z": torch.from_numpy(np.stack(shares)).to(device),
+        return {"z": torch.from_numpy(np.stack(shares)).float().to(device),
                 "source0": torch.from_numpy(np.stack(sources[0])).to(device),
                 "source1": torch.from_numpy(np.stack(sources[1])).to(device)}
 
@@ -214,7 +215,8 @@ class PuzzleMix(TwoInputMask):
         torch.lerp(moved[0], moved[1], self.mask1(p, xs[0]), out=out)
 
     def weights_for(self, p, k, height, width):
-        share0 = self._share0(p, torch.empty(1, 1, height, width, dtype=torch.float64, device=p["z"].device))
+        device = p["z"].device
+        share0 = self._share0(p, torch.empty(1, 1, height, width, dtype=real_dtype(device), device=device))
         share0 = share0.flatten(1).mean(1)
         return torch.stack([share0, 1 - share0], 1)
 
