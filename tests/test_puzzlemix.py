@@ -160,3 +160,16 @@ def test_default_saliency_is_the_models_loss_gradient():
     model = mixviz.load_model()
     for j in range(2):
         torch.testing.assert_close(r.info["saliency"][j], gradient_saliency(model, x[j], kind="puzzlemix").high)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_the_gpu_gives_the_cpu_mix():
+    """With λ and the block count fixed nothing is random, so both devices must make the same cut."""
+    x = images(4, 64, 48, seed=8)
+    maps = torch.rand(4, 64, 48, generator=torch.Generator().manual_seed(8)) ** 3
+    cpu = mixviz.mix_batch("puzzlemix", x, torch.arange(4), num_classes=4, maps=maps, blocks=8, lam=0.4)
+    gpu = mixviz.mix_batch("puzzlemix", x.cuda(), torch.arange(4).cuda(), num_classes=4, maps=maps.cuda(), blocks=8,
+                           lam=0.4)
+    assert gpu[0].device.type == "cuda"
+    torch.testing.assert_close(gpu[1].cpu(), cpu[1])
+    torch.testing.assert_close(gpu[0].cpu(), cpu[0])

@@ -36,13 +36,17 @@ BLOCKS = (2, 4, 8, 16)
 SCALE = 10_000  # integer energies for GCO: a block's saliency (about 1/G²) resolves to 1 part in 10⁴
 
 
-def puzzle_saliency(x: torch.Tensor, model=None) -> torch.Tensor:
+def puzzle_saliency(x: torch.Tensor, model=None, chunk: int = 16) -> torch.Tensor:
     """(N, H, W) Puzzle Mix saliency of each image of x: the ℓ2 norm over colour channels of the
-    gradient of the cross-entropy loss of the model's top class (the paper uses the training label)."""
+    gradient of the cross-entropy loss of the model's top class (the paper uses the training label),
+    `chunk` images per backward pass. A training loop that has its own gradients passes `maps`."""
     from ..models import load_model
 
     model = model or load_model()
-    return torch.stack([g.high for g in gradient_saliencies(model, list(x.cpu()), kind="puzzlemix")]).to(x.device)
+    images = list(x.cpu())
+    maps = [g.high for i in range(0, len(images), chunk)
+            for g in gradient_saliencies(model, images[i:i + chunk], kind="puzzlemix")]
+    return torch.stack(maps).to(x.device)
 
 
 def _seams(a: torch.Tensor, b: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -155,9 +159,9 @@ def move_blocks(x: torch.Tensor, source: torch.Tensor, g: int) -> torch.Tensor:
 )
 class PuzzleMix(TwoInputMask):
     """Saliency: `maps` (any non-negative maps) or `puzzle_saliency` from mixviz.load_model(). G is
-    drawn once per call, as the authors draw it once per batch. Local statistics compare cells of a
-    ⌈G·k⌉ grid, k = max(1, 8 // G) cells per block side: 1/8 of the image, as the authors' CIFAR
-    setting (4 px of 32). Label weights are the exact pixel shares of the mask."""
+    drawn once per call, as the authors draw it once per batch. Local statistics compare the cells
+    of a G·k × G·k grid, k = max(1, 8 // G) cells per block side, so a cell is 1/8 of the image as in
+    the authors' CIFAR setting (4 px of 32). Label weights are the exact pixel shares of the mask."""
 
     def draw(self, d):
         blocks = d.params["blocks"]
