@@ -110,10 +110,11 @@ class NetworkView:
     divergence: float
 
 
-def network_view(model: Model, result, inputs, k: int = 5) -> NetworkView:
+def network_view(model: Model, result, inputs, k: int = 5, input_classes: list[int] | None = None) -> NetworkView:
     """The model's top-k on `result.image` and, per input, its label weight against the predicted
     probability of its class. An input's class is its label when that is an ImageNet class name or
-    index, else the network's top prediction on the input image itself."""
+    index, else `input_classes[i]` when given (a caller's cached prediction), else the network's top
+    prediction on the input image itself."""
     with torch.inference_mode():
         logits = model.net(model.preprocess(result.image.cpu()))[0].float().cpu()
     probs = logits.softmax(0)
@@ -127,6 +128,8 @@ def network_view(model: Model, result, inputs, k: int = 5) -> NetworkView:
             c = label
         elif isinstance(label, str) and label in model.classes:
             c = model.classes.index(label)
+        elif input_classes is not None:
+            c = int(input_classes[i])
         else:
             with torch.inference_mode():
                 c = int(model.net(model.preprocess(img.cpu()))[0].argmax())

@@ -182,3 +182,32 @@ def to_batch(images: Sequence[ImageLike] | torch.Tensor, size: tuple[int, int] |
         raise ImageError(f"the images have different numbers of channels: {sorted(channels)}")
     height, width = size if size is not None else tensors[0].shape[1:]
     return torch.stack([cover_crop(t, int(height), int(width)) for t in tensors])
+
+
+def heat(values: torch.Tensor, cmap: str = "jet") -> torch.Tensor:
+    """(3, h, w) colours of a (h, w) map through a matplotlib colormap, scaled to its own min..max."""
+    from matplotlib import colormaps
+
+    v = values.detach().float().cpu()
+    span = float(v.max() - v.min())
+    v = (v - v.min()) / span if span > 0 else torch.zeros_like(v)
+    rgba = colormaps[cmap](v.numpy())
+    return torch.from_numpy(rgba[..., :3]).permute(2, 0, 1).float()
+
+
+def overlay(image: ImageLike, values: torch.Tensor, alpha: float = 0.5, cmap: str = "jet") -> torch.Tensor:
+    """(3, H, W) the image with a map of any size laid over it: the map is resized (bilinear) to the
+    image, coloured by `heat`, and blended with opacity `alpha` in [0, 1]."""
+    if not 0 <= alpha <= 1:
+        raise ImageError(f"overlay opacity must lie in [0, 1], got {alpha}")
+    img = to_tensor(image)
+    v = values.detach().float().cpu()
+    if tuple(v.shape) != tuple(img.shape[1:]):
+        v = torch.nn.functional.interpolate(v[None, None], size=tuple(img.shape[1:]), mode="bilinear",
+                                            align_corners=False)[0, 0]
+    return torch.lerp(img, heat(v, cmap), alpha)
+
+
+def shade(image: torch.Tensor, mask: torch.Tensor, floor: float = 0.25) -> torch.Tensor:
+    """(C, H, W) the image darkened where its (H, W) mask is low, to show which of its pixels a mix used."""
+    return image * (floor + (1 - floor) * mask.to(image.dtype).clamp(0, 1))

@@ -65,7 +65,8 @@ def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequenc
     impl = spec.impl
     p = impl.draw(draw)
     xs = [x[i:i + 1] for i in range(k)]
-    p["_inputs"] = _route(impl.per_image(x, values, _check_maps(maps, x)), [slice(i, i + 1) for i in range(k)])
+    stats = impl.per_image(x, values, _check_maps(maps, x, impl.maps_any_size))
+    p["_inputs"] = _route(stats, [slice(i, i + 1) for i in range(k)])
     p.update(impl.plan(p))
     out = torch.empty_like(xs[0])
     impl.apply(xs, p, out)
@@ -86,11 +87,14 @@ def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequenc
                      lam=float(lam_drawn[0]) if lam_drawn is not None else None, info=info)
 
 
-def _check_maps(maps: torch.Tensor | None, x: torch.Tensor) -> torch.Tensor | None:
-    """`maps` as (N, H, W) floats on x's device, one per image of x, or MixError."""
+def _check_maps(maps: torch.Tensor | None, x: torch.Tensor, any_size: bool = False) -> torch.Tensor | None:
+    """`maps` as (N, H, W) floats on x's device, one per image of x (any (h, w) where the method pools
+    them to a grid), or MixError."""
     if maps is None:
         return None
     maps = torch.as_tensor(maps)
+    if any_size and maps.dim() == 3 and maps.shape[0] == x.shape[0] and maps.shape[1] * maps.shape[2] > 0:
+        return maps.to(x.device, torch.float32)
     if maps.shape != (x.shape[0], *x.shape[2:]):
         raise MixError(f"maps must be one (H, W) map per image, {(x.shape[0], *x.shape[2:])}, got {tuple(maps.shape)}")
     return maps.to(x.device, torch.float32)
@@ -161,7 +165,7 @@ def mix_batch(method: str, x: torch.Tensor, y: torch.Tensor | None = None, num_c
     draw = Draw(b, c, h, w, x.device, x.dtype, generator, lam, float(alpha), values)
     p = impl.draw(draw)
     k = impl.n_sources(p)
-    stats = impl.per_image(x, values, _check_maps(maps, x))
+    stats = impl.per_image(x, values, _check_maps(maps, x, impl.maps_any_size))
     p["_inputs"] = _route(stats, [(torch.arange(b, device=x.device) - j) % b for j in range(k)])
     p.update(impl.plan(p))
     for samples, sources in _segments(b, k):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Sequence
 
 import matplotlib
@@ -74,18 +75,22 @@ def method_figure(r: MixResult, inputs: torch.Tensor, names: Sequence[str], cred
 
 def gallery_figure(inputs: torch.Tensor, names: Sequence[str], seed: int = 0, lam: float | None = None,
                    alpha: float = 1.0, methods: Sequence[str] | None = None, credits: Sequence[str] = (),
-                   columns: int = 6):
+                   columns: int = 6, results: dict[str, MixResult] | None = None):
     """Every method (default: all of them) on the same inputs, reused in order where a method takes more
-    images than were given. Model-guided methods use mixviz.load_model()."""
-    chosen = list(methods or METHODS)
+    images than were given. Model-guided methods use mixviz.load_model(). `results` (method -> MixResult)
+    are drawn as they are instead of being mixed again (the app passes what it already shows)."""
+    chosen = list(results or methods or METHODS)
     rows = math.ceil(len(chosen) / columns)
     fig, axes = plt.subplots(rows, columns, figsize=(2.3 * columns, 2.6 * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for ax, name in zip(axes.flat, chosen):
         spec = METHODS[name]
-        idx = [i % inputs.shape[0] for i in range(spec.n_inputs)]
-        r = mix(name, inputs[idx], seed=seed, lam=lam, alpha=alpha, device="cpu")
+        if results is not None:
+            r = results[name]
+        else:
+            idx = [i % inputs.shape[0] for i in range(spec.n_inputs)]
+            r = mix(name, inputs[idx], seed=seed, lam=lam, alpha=alpha, device="cpu")
         weights = " ".join(f"{w:.2f}" for w in r.weights.tolist())
         _show(ax, r.image, f"{spec.title}\nweights {weights}")
         ax.axis("on")
@@ -94,3 +99,27 @@ def gallery_figure(inputs: torch.Tensor, names: Sequence[str], seed: int = 0, la
         fig.text(0.01, 0.005, "Photos: " + "; ".join(c for c in credits if c), fontsize=6, wrap=True)
     fig.tight_layout(rect=(0, 0.03, 1, 0.96))
     return fig
+
+
+def code_snippet(method: str, images: Sequence[str], seed: int, lam: float | None, alpha: float,
+                 params: dict, label_smoothing: float = 0.0, num_classes: int = 1000) -> str:
+    """Python that reproduces a Mixing Lab picture with mixviz (`images`: file paths)."""
+    spec = get(method)
+    changed = {k: v for k, v in params.items() if v != spec.param(k).default}
+    args = [repr(method), "images", "labels=labels", f"seed={seed}"]
+    if spec.uses_lam:
+        args.append(f"lam={lam!r}" if lam is not None else f"alpha={alpha!r}")
+    if label_smoothing:
+        args += [f"label_smoothing={label_smoothing!r}", f"num_classes={num_classes}"]
+    args += [f"{k}={v!r}" for k, v in changed.items()]
+    loads = ", ".join(f"mixviz.load_image({i!r})" for i in images)
+    return "\n".join([
+        "import mixviz",
+        "from mixviz.render import method_figure",
+        "",
+        f"images = [{loads}]",
+        f"labels = {[Path(i).stem for i in images]!r}",
+        f"r = mixviz.mix({', '.join(args)})",
+        "print(r.label, r.info.get('lam_corrected'))",
+        "method_figure(r, mixviz.imaging.to_batch(images), labels).savefig('mix.png')",
+    ])

@@ -102,6 +102,10 @@ def test_attentivemix_pastes_the_top_cells_of_the_given_attention():
     torch.testing.assert_close(res.image, (1 - expected) * a + expected * b)
     assert res.weights[1] == pytest.approx(6 / 49) and res.label["image 2"] == pytest.approx(6 / 49)
     assert sorted(res.info["cells_pasted"]) == sorted(7 * r + c for r, c in top)
+    grid = mixviz.mix("attentivemix", torch.stack([a, b]), maps=torch.stack([torch.rand(7, 7), attention]), cells=6)
+    torch.testing.assert_close(grid.image, res.image)  # the model's own 7×7 grid serves as maps directly
+    with pytest.raises(mixviz.MixError, match="one \\(H, W\\) map per image"):
+        mixviz.mix("saliencymix", torch.stack([a, b]), maps=torch.rand(2, 7, 7))  # pixel maps must fit the image
 
 
 def test_attentivemix_attention_is_the_models_final_feature_grid(monkeypatch):

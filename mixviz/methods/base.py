@@ -25,6 +25,7 @@ class Method:
 
     spec: Any = None
     distinct_classes = False  # the paper mixes only images of different classes
+    maps_any_size = False  # True where `maps` may be a coarse grid (the method pools them itself)
 
     def draw(self, d: Draw) -> Params:
         raise NotImplementedError

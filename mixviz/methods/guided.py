@@ -90,6 +90,8 @@ class AttentiveMix(TwoInputMask):
     """Attention comes from `maps` (any size, average-pooled to the grid) or from the best available
     pretrained model (mixviz.load_model()). Grid cells span [⌈kH/G⌉, ⌈(k+1)H/G⌉)."""
 
+    maps_any_size = True
+
     def draw(self, d):
         return {"_cells": d.params["cells"], "_grid": d.params["grid"]}
 
@@ -215,6 +217,14 @@ class SnapMix(TwoInputPaste):
         return info
 
 
+def td_attention(spm: torch.Tensor, saliency: torch.Tensor, balance: float) -> torch.Tensor:
+    """TdAttenMix's attention in our variant: balance·SPM + (1 − balance)·saliency, both (N, H, W)
+    maps normalised to sum 1 per image first."""
+    def unit(m):
+        return m / m.flatten(1).sum(1).clamp_min(1e-12)[:, None, None]
+    return balance * unit(spm) + (1 - balance) * unit(saliency)
+
+
 def _window_sums(integral: torch.Tensor, side: torch.Tensor) -> torch.Tensor:
     """(B, H, W) attention mass of the side×side square whose top-left corner is each pixel, from the
     integral images (B, H + 1, W + 1); +nan where the square would leave the image."""
@@ -260,10 +270,8 @@ class TdAttenMix(TwoInputPaste):
 
     def per_image(self, x, params, maps=None):
         if maps is None:
-            beta = params["balance"]
             saliency = torch.stack([static_saliency(img.cpu(), params["saliency"]) for img in x]).to(x.device)
-            saliency = saliency / saliency.flatten(1).sum(1).clamp_min(1e-12)[:, None, None]
-            maps = beta * semantic_percent_maps(x) + (1 - beta) * saliency
+            maps = td_attention(semantic_percent_maps(x), saliency, params["balance"])
         attention = real(maps.clamp_min(0))
         attention = attention / attention.flatten(1).sum(1).clamp_min(1e-12)[:, None, None]
         integral = torch.nn.functional.pad(attention.cumsum(1).cumsum(2), (1, 0, 1, 0))
