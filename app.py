@@ -1,7 +1,15 @@
-"""mixviz web app: page config, navigation over pages/, shared sidebar."""
+"""mixviz web app: page config, navigation over views/ (not "pages/": that name makes streamlit run a page without app.py on a fresh server), and the sidebar every page shares."""
 import streamlit as st
 
-st.set_page_config(page_title="mixviz: image-mixing augmentation", page_icon="🧪", layout="wide")
-page = st.navigation([st.Page("pages/mixing_lab.py", title="Mixing Lab", icon="🧪", default=True)])
-st.sidebar.markdown("**mixviz** shows what image-mixing data augmentation does to pictures and labels.")
+from ui.sidebar import sidebar
+
+st.set_page_config(page_title="mixviz: image-mixing augmentation", page_icon=":material/science:", layout="wide")
+page = st.navigation([
+    st.Page("views/mixing_lab.py", title="Mixing Lab", icon=":material/science:", default=True),
+    st.Page("views/gallery.py", title="Gallery", icon=":material/grid_view:"),
+    st.Page("views/cam_explorer.py", title="CAM Explorer", icon=":material/local_fire_department:"),
+    st.Page("views/saliency.py", title="Saliency", icon=":material/visibility:"),
+    st.Page("views/theory.py", title="Theory", icon=":material/functions:"),
+])
+st.session_state["_inputs"] = sidebar()
 page.run()

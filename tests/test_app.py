@@ -1,42 +1,211 @@
-"""The app through streamlit's AppTest: every method renders without an exception."""
+"""The app through streamlit's AppTest: the shared sidebar, the Mixing Lab and the Gallery. Every
+widget is changed at least once, and the tests check what the change does to the page."""
+import io
+import json
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import mixviz
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PHOTO = Path(__file__).resolve().parent.parent / "assets" / "photos" / "cat.jpg"
 
 
-@pytest.fixture(scope="module")
-def app():
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    assert not at.exception
+def fresh(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
     return at
 
 
-def test_every_method_renders(app):
-    for name in mixviz.METHODS:
-        app.selectbox[0].select(name).run()
-        assert not app.exception, (name, [e.value for e in app.exception])
-        assert not app.error, (name, [e.value for e in app.error])
-        assert len(app.image) >= 1 + 2 * mixviz.METHODS[name].n_inputs
+def charts(at) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
-def test_lambda_slider_changes_the_label(app):
-    app.selectbox[0].select("mixup").run()
-    lam = next(s for s in app.slider if s.label == "λ")
-    lam.set_value(0.2).run()
-    assert not app.exception
-    assert any("0.200" in str(m.value) for m in app.metric)
+def label_bars(at) -> dict:
+    bars = charts(at)[0]["data"][0]
+    return dict(zip(bars["y"], bars["x"]))
 
 
-def test_model_guided_methods_say_which_model_made_the_maps(app):
-    app.selectbox[0].select("snapmix").run()
-    assert not app.exception
-    model = mixviz.load_model()
-    shown = [i.value for i in app.info] + [c.value for c in app.caption]
-    assert any(model.title in text for text in shown)
-    if model.notice:  # the offline fallback is named as such
-        assert model.notice in shown
+def choose(at, method: str) -> None:
+    at.selectbox(key="lab_family").select(mixviz.METHODS[method].family).run()
+    at.selectbox(key="lab_method").select(method).run()
+
+
+def ok(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+@pytest.fixture(scope="module")
+def lab():
+    return fresh()
+
+
+def test_every_method_renders_with_its_title(lab):
+    for name, spec in mixviz.METHODS.items():
+        choose(lab, name)
+        ok(lab)
+        assert spec.title in [h.value for h in lab.subheader]
+        assert len(lab.main.image) >= 1 + 2 * spec.n_inputs
+        weights = label_bars(lab)
+        assert len(weights) >= 1 and all(0 <= w <= 1 + 1e-9 for w in weights.values())
+
+
+def test_every_parameter_widget_changes_without_error(lab):
+    for name, spec in mixviz.METHODS.items():
+        if not spec.params:
+            continue
+        choose(lab, name)
+        for p in spec.params:
+            key = f"lab_{name}_{p.name}"
+            if p.kind == "choice":
+                lab.selectbox(key=key).select(next(c for c in p.choices if c != p.default)).run()
+            elif p.kind == "bool":
+                lab.toggle(key=key).set_value(not p.default).run()
+            else:
+                other = p.min if p.default != p.min else p.max
+                lab.slider(key=key).set_value(int(other) if p.kind == "int" else float(other)).run()
+            ok(lab)
+
+
+def test_lambda_slider_sets_the_mixup_label(lab):
+    choose(lab, "mixup")
+    lab.toggle(key="lab_fix").set_value(True).run()
+    lab.slider(key="lab_lam").set_value(0.2).run()
+    ok(lab)
+    assert label_bars(lab) == pytest.approx({"cat": 0.2, "dog": 0.8})
+    lines = {t["name"] for t in charts(lab)[1]["data"]}
+    assert "λ fixed 0.200" in lines
+
+
+def test_cutmix_shows_the_corrected_lambda(lab):
+    choose(lab, "cutmix")
+    lab.slider(key="lab_lam").set_value(0.5).run()
+    names = {t["name"] for t in charts(lab)[1]["data"]}
+    corrected = [n for n in names if n.startswith("corrected λ")]
+    assert corrected and float(corrected[0].split()[-1]) == pytest.approx(label_bars(lab)["cat"], abs=1e-3)
+
+
+def test_alpha_mode_draws_lambda_and_reroll_draws_again(lab):
+    choose(lab, "mixup")
+    lab.toggle(key="lab_fix").set_value(False).run()
+    lab.slider(key="lab_alpha").set_value(0.3).run()
+    ok(lab)
+    beta = charts(lab)[1]
+    assert "Beta(0.3, 0.3)" in beta["layout"]["title"]["text"]
+    drawn = label_bars(lab)["cat"]
+    seed = lab.number_input(key="lab_seed").value
+    lab.button(key="lab_reroll").click().run()
+    assert lab.number_input(key="lab_seed").value == seed + 1
+    lab.number_input(key="lab_seed").set_value(seed + 7).run()
+    assert label_bars(lab)["cat"] != pytest.approx(drawn)
+    lab.toggle(key="lab_fix").set_value(True).run()
+
+
+def test_label_smoothing_spreads_epsilon(lab):
+    choose(lab, "mixup")
+    lab.slider(key="lab_lam").set_value(0.3).run()
+    lab.slider(key="lab_eps").set_value(0.1).run()
+    bars = label_bars(lab)
+    assert bars["cat"] == pytest.approx(0.9 * 0.3 + 0.1 / 1000)
+    assert bars["each other class"] == pytest.approx(0.1 / 1000)
+    lab.slider(key="lab_eps").set_value(0.0).run()
+    assert "each other class" not in label_bars(lab)
+
+
+def test_snapmix_says_its_weights_need_not_sum_to_one(lab):
+    choose(lab, "snapmix")
+    ok(lab)
+    total = sum(label_bars(lab).values())
+    title = charts(lab)[0]["layout"]["title"]["text"]
+    assert abs(total - 1) < 5e-4 or f"sum to {total:.3f}, not 1" in title
+    assert "SPM of input 1" in " ".join(str(i.proto) for i in lab.main.image)  # the guiding maps are drawn
+
+
+def test_network_view_toggles(lab):
+    choose(lab, "cutmix")
+    assert not lab.dataframe  # off by default: it costs a forward pass per change
+    lab.toggle(key="lab_network").set_value(True).run()
+    ok(lab)
+    assert lab.dataframe and "top-5 on the mix" in " ".join(c.value for c in lab.caption)
+    rows = lab.dataframe[0].value
+    assert list(rows["input"]) == ["cat", "dog"] and abs(float(rows["label weight"].sum()) - 1) < 1e-6
+    lab.toggle(key="lab_network").set_value(False).run()
+    assert not lab.dataframe
+    assert lab.get("download_button")
+
+
+def test_query_parameter_opens_a_method():
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params["method"] = "ricap"
+    at.run()
+    ok(at)
+    assert at.selectbox(key="lab_method").value == "ricap" and at.selectbox(key="lab_family").value == "tiles"
+
+
+def test_sidebar_swap_slots_and_lecture_mode():
+    at = fresh()
+    assert list(label_bars(at)) == ["cat", "dog"]
+    at.sidebar.button(key="swap0").click().run()
+    ok(at)
+    assert list(label_bars(at)) == ["dog", "cat"]
+    at.sidebar.selectbox(key="slot0").select("sample:panda").run()
+    assert set(label_bars(at)) == {"panda", "cat"}
+    at.selectbox(key="lab_family").select("tiles").run()
+    at.selectbox(key="lab_method").select("ricap").run()
+    assert "koala" in label_bars(at)  # slots 3 and 4 hold the default photos while two slots are shown
+    at.sidebar.radio(key="n_slots").set_value(4).run()
+    at.sidebar.selectbox(key="slot3").select("sample:hen").run()
+    ok(at)
+    assert "hen" in label_bars(at) and "koala" not in label_bars(at)
+    at.sidebar.toggle(key="lecture").set_value(True).run()
+    assert not at.exception
+    assert not [s for s in at.slider if s.key == "lab_eps"]  # fewer controls in lecture mode
+    assert not [e for e in at.expander if "Code" in e.label]
+    at.sidebar.toggle(key="lecture").set_value(False).run()
+    assert [s for s in at.slider if s.key == "lab_eps"]
+
+
+def test_uploads_fill_the_slots_and_bad_files_are_explained():
+    at = fresh()
+    buf = io.BytesIO()
+    Image.open(PHOTO).resize((120, 90)).save(buf, format="PNG")
+    at.sidebar.file_uploader(key="uploads").set_value([("my_photo.png", buf.getvalue(), "image/png"),
+                                                       ("broken.jpg", b"\xff\xd8\xff\xe0 not a jpeg", "image/jpeg"),
+                                                       ("notes.txt", b"hello", "text/plain")]).run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "broken.jpg" in errors and "notes.txt" in errors  # each bad file is named, with its reason
+    assert "my_photo" in label_bars(at)  # the good upload went into slot 1
+    assert at.sidebar.selectbox(key="slot0").value.startswith("upload:")
+    assert len(at.main.image) >= 5  # the page goes on working
+    assert "my_photo.png" in " ".join(c.value for c in at.code)  # the code snippet names the uploaded file
+
+
+def test_gallery_shows_every_method_and_its_controls_work():
+    at = fresh("views/gallery.py")
+    n = len(mixviz.METHODS)
+    assert len(at.main.image) >= n
+    captions = " ".join(str(i.proto) for i in at.main.image)
+    assert all(spec.title in captions for spec in mixviz.METHODS.values())
+    at.multiselect(key="gal_families").set_value(["blend"]).run()
+    assert sum(1 for s in mixviz.METHODS.values() if s.family == "blend") <= len(at.main.image) < n
+    at.slider(key="gal_lam").set_value(0.3).run()
+    assert "0.30, 0.70" in " ".join(str(i.proto) for i in at.main.image)  # mixup's weights follow λ
+    at.toggle(key="gal_fix").set_value(False).run()
+    at.slider(key="gal_alpha").set_value(2.0).run()
+    at.button(key="gal_reroll").click().run()
+    assert at.number_input(key="gal_seed").value == 1
+    at.number_input(key="gal_seed").set_value(5).run()
+    at.slider(key="gal_columns").set_value(3).run()
+    at.multiselect(key="gal_families").set_value([]).run()
+    assert any("at least one family" in i.value for i in at.info)
+    ok(at)
+    assert not at.get("download_button")
+    at.multiselect(key="gal_families").set_value(["tiles"]).run()
+    assert at.get("download_button")

@@ -1,0 +1,73 @@
+"""Cached per-image maps for the CAM Explorer and Saliency pages. Keys name content ("sample:cat",
+"upload:<sha1>"), and every function also takes the serving model's id, so a cached map is reused
+by every rerun (a slider move never repeats a forward or backward pass) and never outlives its model."""
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+
+import streamlit as st
+
+from mixviz.cam import CamResult, cam
+from mixviz.network import layer_table
+from mixviz.saliency import GradientSaliency, gradient_saliency
+from mixviz.types import ImageError, MixError
+
+from . import store
+
+
+def model_id() -> str:
+    m = store.model()
+    return f"{m.name}|{m.source}"
+
+
+def size_of(key: str) -> tuple[int, int]:
+    """(H, W) of the image of `key` as the app shows it."""
+    w, h = store.image(key).size
+    return h, w
+
+
+@st.cache_data(max_entries=64, show_spinner="Running the network on this image…")
+def base_cam(key: str, model: str) -> CamResult:
+    """CAM of the top prediction, with the features and logits that any other class's CAM reuses
+    (mixviz.map_views.retarget)."""
+    return cam(store.model(), store.image(key))
+
+
+@st.cache_data(max_entries=64, show_spinner="Back-propagating to the pixels…")
+def gradient(key: str, class_index: int, model: str) -> GradientSaliency:
+    """Simonyan et al.'s gradient saliency of `class_index` for the image of `key`."""
+    return gradient_saliency(store.model(), store.image(key), class_index)
+
+
+@st.cache_data(max_entries=4, show_spinner="Tracing the layers…")
+def layers(model: str) -> list[dict]:
+    """The model's layer table (one dummy forward pass per model)."""
+    return layer_table(store.model())
+
+
+def static(kind: str, key: str):
+    """(H, W) OpenCV static saliency ("fine_grained" or "spectral_residual") at the image's own size,
+    from store.guide_map's cache (which SaliencyMix shares)."""
+    return store.guide_map(f"saliency:{kind}", key, size_of(key))
+
+
+@contextmanager
+def errors_shown(what: str):
+    """Run a section of a page; a MixError or ImageError becomes an st.error with its message, and any
+    other failure an st.error too (its traceback goes to the server log, never to the page)."""
+    try:
+        yield
+    except (MixError, ImageError) as e:
+        st.error(f"{what}: {e}")
+    except Exception as e:  # noqa: BLE001 - a page must never show a traceback
+        logging.getLogger("mixviz.app").exception("%s failed", what)
+        st.error(f"{what} could not be drawn ({type(e).__name__}: {e}).")
+
+
+def pick_slot(inputs, key: str, label: str = "Image", on_change=None) -> int:
+    """A select of the sidebar's filled slots (0-based index); a slot that was emptied falls back to 1."""
+    if st.session_state.get(key, 0) >= inputs.filled:
+        st.session_state[key] = 0
+    return st.selectbox(label, range(inputs.filled), key=key, on_change=on_change,
+                        format_func=lambda i: f"slot {i + 1}: {inputs.names[i]}")

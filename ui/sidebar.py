@@ -1,0 +1,117 @@
+"""The sidebar every page shares: lecture mode, the image slots (bundled photos or uploads, two or
+four, swappable), the device in use and the model that serves CAMs."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+import mixviz
+from mixviz.samples import samples
+
+from . import store
+
+DEFAULTS = ("cat", "dog", "panda", "koala")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The four slots' image keys and names; slots past `filled` hold the default photos."""
+
+    keys: tuple[str, ...]
+    names: tuple[str, ...]
+    filled: int
+    lecture: bool
+
+    def first(self, k: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return self.keys[:k], self.names[:k]
+
+
+def _name(key: str) -> str:
+    if key.startswith("sample:"):
+        return key.removeprefix("sample:")
+    return st.session_state.get("upload_names", {}).get(key, "upload")
+
+
+def credit(key: str) -> str:
+    """The attribution line a bundled photo must be shown with ('' for uploads)."""
+    s = samples().get(key.removeprefix("sample:")) if key.startswith("sample:") else None
+    return s.attribution if s else ""
+
+
+def _swap(i: int, j: int) -> None:
+    ss = st.session_state
+    ss[f"slot{i}"], ss[f"slot{j}"] = ss[f"slot{j}"], ss[f"slot{i}"]
+
+
+def _uploads(filled: int) -> list[str]:
+    """Keys of this session's valid uploads; new ones go into the slots in turn; bad ones are explained."""
+    ss = st.session_state
+    ss.setdefault("upload_names", {})
+    ss.setdefault("next_slot", 0)
+    files = st.file_uploader("Upload images (they fill the slots in turn)", accept_multiple_files=True,
+                             key="uploads", help="JPEG, PNG, WebP, BMP, GIF or TIFF; kept in memory only")
+    keys = []
+    for f in files or []:
+        key = store.remember_upload(f.getvalue())
+        try:
+            store.image(key)
+        except mixviz.ImageError as e:
+            st.error(f"**{f.name}** cannot be used: {e}")
+            continue
+        keys.append(key)
+        if key not in ss["upload_names"]:
+            ss["upload_names"][key] = f.name.rsplit(".", 1)[0] or f.name
+            ss.setdefault("upload_files", {})[key] = f.name
+            ss[f"slot{ss['next_slot'] % filled}"] = key
+            ss["next_slot"] += 1
+    return keys
+
+
+def sidebar() -> Inputs:
+    """Draw the shared sidebar and return the chosen inputs."""
+    ss = st.session_state
+    with st.sidebar:
+        st.markdown("**mixviz** shows what image-mixing data augmentation does to pictures and labels.")
+        lecture = st.toggle("Lecture mode", key="lecture", help="bigger text and figures, fewer controls")
+        filled = st.radio("Image slots", (2, 4), horizontal=True, key="n_slots")
+        for i, name in enumerate(DEFAULTS):
+            ss.setdefault(f"slot{i}", f"sample:{name}")
+        uploads = _uploads(filled)
+        options = [f"sample:{n}" for n in samples()] + uploads
+        for i in range(4):
+            if ss[f"slot{i}"] not in options:  # an upload that was removed
+                ss[f"slot{i}"] = f"sample:{DEFAULTS[i]}"
+        for i in range(filled):
+            thumb, pick = st.columns((1, 3), vertical_alignment="center")
+            pick.selectbox(f"Slot {i + 1}", options, key=f"slot{i}", format_func=_name)
+            try:
+                thumb.image(store.thumbnail(ss[f"slot{i}"]))
+            except mixviz.ImageError as e:
+                pick.error(str(e))
+        swaps = st.columns(filled // 2)
+        for n, col in enumerate(swaps):
+            col.button(f"Swap {2 * n + 1} ↔ {2 * n + 2}", on_click=_swap, args=(2 * n, 2 * n + 1),
+                       key=f"swap{n}", width="stretch")
+        with st.expander("Sample photos and their licences"):
+            photos = samples()
+            st.image([store.thumbnail(f"sample:{n}") for n in photos],
+                     caption=[f"{n}: {s.attribution}" for n, s in photos.items()])
+            st.caption("Each photo's licence is in `assets/photos/SOURCES.md` (texts in `assets/photos/licenses/`).")
+        st.divider()
+        st.caption(f"Device: **{mixviz.pick_device()}**")
+        m = store.model()
+        if m.notice:
+            st.caption(f"CAMs and maps from **{m.title}**, the offline fallback: pretrained Xception is not on "
+                       "this server.")
+        else:
+            st.caption(f"CAMs and maps from **{m.title}** (weights: {m.source}).")
+    keys = tuple(ss[f"slot{i}"] for i in range(filled)) + tuple(f"sample:{n}" for n in DEFAULTS[filled:])
+    if lecture:
+        st.html("<style>html { font-size: 20px; } .katex { font-size: 1.5em; }</style>")
+    return Inputs(keys, tuple(_name(k) for k in keys), filled, lecture)
+
+
+def current() -> Inputs:
+    """The inputs chosen in the sidebar on this run (app.py draws it before the page runs)."""
+    return st.session_state["_inputs"]

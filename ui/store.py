@@ -1,0 +1,107 @@
+"""Cached work: images by key, the serving model, and per-image maps, so that moving a slider never
+repeats a decode or a forward pass. Keys name content: "sample:cat", or "upload:<sha1 of the bytes>"."""
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+from collections import OrderedDict
+
+import streamlit as st
+import torch
+from PIL import Image
+
+import mixviz
+from mixviz.imaging import cover_crop, fit_within, load_image, to_tensor
+from mixviz.methods.guided import feature_attention, semantic_percent_maps
+from mixviz.methods.puzzle import puzzle_saliency
+from mixviz.samples import PHOTOS, samples
+from mixviz.saliency import static_saliency
+
+MAX_SIDE = 384  # images are shown and mixed at most this many pixels on their longer side
+THUMB_SIDE = 96
+_UPLOADS: OrderedDict[str, bytes] = OrderedDict()  # content-addressed, shared by sessions, bounded
+_UPLOADS_MAX = 64
+_LOCK = threading.Lock()
+
+
+def remember_upload(data: bytes) -> str:
+    """Key of an uploaded file's bytes, kept in memory (never on disk) for the cached loaders."""
+    key = "upload:" + hashlib.sha1(data).hexdigest()
+    with _LOCK:
+        _UPLOADS[key] = data
+        _UPLOADS.move_to_end(key)
+        while len(_UPLOADS) > _UPLOADS_MAX:
+            _UPLOADS.popitem(last=False)
+    return key
+
+
+def sample_path(key: str):
+    """The file of a bundled photo's key, relative to the repository (for code snippets)."""
+    return samples()[key.removeprefix("sample:")].path.relative_to(PHOTOS.parent.parent)
+
+
+def _source(key: str):
+    if key.startswith("sample:"):
+        return samples()[key.removeprefix("sample:")].path
+    with _LOCK:
+        data = _UPLOADS.get(key)
+    if data is None:
+        raise mixviz.ImageError("this upload is no longer in memory: please upload it again")
+    return data
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def image(key: str) -> Image.Image:
+    """The image of `key`, validated by mixviz.load_image and fitted within MAX_SIDE."""
+    return fit_within(load_image(_source(key)), MAX_SIDE)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def thumbnail(key: str) -> bytes:
+    """A small JPEG of the image: bytes, so the page sends it without encoding it again on every rerun."""
+    buf = io.BytesIO()
+    fit_within(image(key), THUMB_SIDE).save(buf, format="JPEG", quality=85)
+    return buf.getvalue()
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def at_size(key: str, size: tuple[int, int]) -> torch.Tensor:
+    """(3, H, W) the image covering `size` and centre-cropped, as mixviz.imaging.to_batch makes it."""
+    return cover_crop(to_tensor(image(key)), *size)
+
+
+def batch(keys: tuple[str, ...]) -> torch.Tensor:
+    """(K, 3, H, W) the images at the first one's size (the common size of mixviz.mix)."""
+    size = tuple(to_tensor(image(keys[0])).shape[1:])
+    return torch.stack([at_size(k, size) for k in keys])
+
+
+@st.cache_resource(show_spinner="Loading the pretrained model (once per server)…")
+def model():
+    """The best available pretrained model (Xception, else EfficientNet-Lite0 offline), built once."""
+    return mixviz.load_model()
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def guide_map(kind: str, key: str, size: tuple[int, int]) -> torch.Tensor:
+    """(H, W) one image's map at the common size: "saliency:<opencv kind>", "attention" (the model's
+    final feature grid), "spm" (SnapMix's semantic percent map) or "puzzle" (loss-gradient saliency)."""
+    x = at_size(key, size)[None]
+    if kind.startswith("saliency:"):
+        return static_saliency(x[0], kind.removeprefix("saliency:"))
+    if kind == "attention":
+        return feature_attention(x, model())[0]
+    if kind == "spm":
+        return semantic_percent_maps(x, model())[0]
+    if kind == "puzzle":
+        return puzzle_saliency(x, model())[0]
+    raise ValueError(f"unknown map kind {kind!r}")
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def top_class(key: str, size: tuple[int, int]) -> int:
+    """The model's top ImageNet class for one image at the common size."""
+    m = model()
+    with torch.inference_mode():
+        return int(m.net(m.preprocess(at_size(key, size)))[0].argmax())

@@ -1,0 +1,86 @@
+"""Gallery: every method on the same inputs and seed, in a grid like the lecture slides."""
+import io
+
+import streamlit as st
+import torch
+
+import mixviz
+from mixviz.imaging import to_pil
+from mixviz.render import gallery_figure
+from mixviz.types import MixResult
+from ui import store
+from ui.maps import maps_for
+from ui.sidebar import credit, current
+
+inputs = current()
+ss = st.session_state
+st.title("Gallery")
+st.caption("Every method on the same images and seed, with its label weights (input 1, input 2, …). "
+           "Four-input methods use slots 3 and 4 when you choose four slots in the sidebar, else the default photos.")
+
+
+@st.cache_data(max_entries=16, show_spinner="Mixing every method (the guided ones compute their maps once)…")
+def gallery(keys: tuple[str, ...], names: tuple[str, ...], seed: int, lam: float | None, alpha: float,
+            methods: tuple[str, ...]) -> dict[str, MixResult]:
+    """Each method's mix of the first n_inputs images, kept light: the image, weights and label only."""
+    x = store.batch(keys)
+    size = tuple(x.shape[2:])
+    out = {}
+    for name in methods:
+        spec = mixviz.METHODS[name]
+        k = spec.n_inputs
+        maps = maps_for(name, keys[:k], size, spec.defaults())
+        r = mixviz.mix(name, x[:k], labels=list(names[:k]), seed=seed, lam=lam, alpha=alpha, maps=maps)
+        out[name] = MixResult(name, r.image.cpu(), torch.empty(0), r.weights.cpu(), r.label, r.lam)
+    return out
+
+
+families = sorted({s.family for s in mixviz.METHODS.values()}, key=["blend", "cut", "tiles", "guided"].index)
+c1, c2, c3, c4 = st.columns((1, 1, 2, 2), vertical_alignment="bottom")
+seed = c1.number_input("Seed", 0, 2**31 - 1, 0, 1, key="gal_seed")
+c2.button("Re-roll", key="gal_reroll", icon=":material/casino:",
+          on_click=lambda: ss.update(gal_seed=(ss["gal_seed"] + 1) % 2**31))
+lam, alpha = None, 1.0
+with c3:
+    if st.toggle("Fix λ", value=True, key="gal_fix"):
+        lam = st.slider("λ (methods that use one)", 0.0, 1.0, 0.5, 0.01, key="gal_lam")
+    else:
+        alpha = st.slider("α of Beta(α, α)", 0.1, 5.0, 1.0, 0.1, key="gal_alpha")
+with c4:
+    shown = st.multiselect("Families", families, default=families, key="gal_families")
+    columns = 3 if inputs.lecture else st.slider("Columns", 2, 8, 5, 1, key="gal_columns")
+
+methods = tuple(n for n, s in mixviz.METHODS.items() if s.family in shown)
+keys, names = inputs.first(4)
+if not methods:
+    st.info("Choose at least one family.")
+    st.stop()
+try:
+    results = gallery(keys, names, int(seed), lam, alpha, methods)
+except (mixviz.MixError, mixviz.ImageError) as e:
+    st.error(str(e))
+    st.stop()
+
+for start in range(0, len(methods), columns):
+    for col, name in zip(st.columns(columns), methods[start:start + columns]):
+        r = results[name]
+        weights = ", ".join(f"{w:.2f}" for w in r.weights.tolist())
+        col.image(to_pil(r.image), caption=f"{mixviz.METHODS[name].title} · {weights}", width="stretch",
+                  output_format="JPEG")
+
+credits = [credit(k) for k in keys]
+
+
+def gallery_png() -> bytes:
+    fig = gallery_figure(torch.empty(0), list(names), seed=int(seed), credits=credits, columns=columns,
+                         results=results)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=150)
+    return buf.getvalue()
+
+
+st.download_button("Download the gallery as one PNG", data=gallery_png, file_name="mixviz_gallery.png",
+                   mime="image/png", key="gal_download", on_click="ignore")
+used = [c for c in dict.fromkeys(credits) if c]
+if used:
+    st.caption("Photos: " + "; ".join(used))
