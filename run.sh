@@ -32,8 +32,9 @@ case "${1:-}" in
     test)
         setup requirements-dev.txt
         shift
+        [ -n "${MIXVIZ_SKIP_BROWSER:-}" ] || bash scripts/install_chromium.sh
         export HF_HUB_OFFLINE=1 MPLBACKEND=Agg
-        exec "$VENV/bin/python" -m pytest -n 2 "$@"
+        exec "$VENV/bin/python" -m pytest -n 2 --dist loadfile "$@"
         ;;
     *)
         echo "usage: bash run.sh app | test [extra pytest or streamlit arguments]" >&2

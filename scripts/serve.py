@@ -1,0 +1,69 @@
+"""Serve the app on a loopback port and drive Debian's Chromium with Playwright (no browser download):
+the helpers that scripts/screenshot.py, the browser tests and the benchmarks share."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+DRAWN = '[data-testid="stMainBlockContainer"] [data-testid="stElementContainer"]'
+RUNNING = '[data-testid="stStatusWidget"]'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(port: int, log=subprocess.DEVNULL, timeout: float = 90.0) -> subprocess.Popen:
+    """`streamlit run app.py` on 127.0.0.1:port, returned once /_stcore/health answers ok."""
+    env = {**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+                             "--server.address", "127.0.0.1", "--server.port", str(port),
+                             "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the app exited with code {proc.returncode}")
+        try:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).read() == b"ok":
+                return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("the app did not answer /_stcore/health in time")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        raise RuntimeError("Chromium is not installed: run `apt-get install -y chromium` (see ENVIRONMENT.md)")
+    return path
+
+
+def launch(playwright):
+    return playwright.chromium.launch(executable_path=chromium(), headless=True, args=CHROMIUM_ARGS)
+
+
+def settle(page, marker: str = '[data-testid="stImage"] img', timeout: float = 90_000) -> None:
+    """Wait until the page is drawn, shows `marker`, and no script run is in progress."""
+    page.wait_for_selector(DRAWN, timeout=timeout)
+    page.wait_for_selector(marker, timeout=timeout)
+    page.wait_for_selector(RUNNING, state="detached", timeout=timeout)

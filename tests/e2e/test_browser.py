@@ -1,0 +1,106 @@
+"""The real app in a real browser: streamlit serves it on a loopback port and Debian's Chromium,
+driven by Playwright, visits every page, moves a slider and uploads a photo and a broken file.
+Screenshots go to tests/e2e/screenshots/ (not committed) for a person to look at."""
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+from serve import free_port, launch, serve, settle, stop  # noqa: E402
+
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(bool(os.environ.get("MIXVIZ_SKIP_BROWSER")),
+                                                   reason="MIXVIZ_SKIP_BROWSER is set (the caller's choice)")]
+SHOTS = Path(__file__).resolve().parent / "screenshots"
+PAGES = {  # url path -> (its title, what it must show); the first request goes straight to a page's URL
+    "gallery": ("Gallery", '[data-testid="stImage"] img'),
+    "": ("Mixing Lab", '[data-testid="stPlotlyChart"] .main-svg'),
+    "cam_explorer": ("CAM Explorer", '[data-testid="stImage"] img'),
+    "saliency": ("Saliency", '[data-testid="stImage"] img'),
+    "theory": ("Theory", '[data-testid="stPlotlyChart"] .main-svg'),
+}
+EXCEPTION = '[data-testid="stException"]'
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    port = free_port()
+    log = open(SHOTS.parent / "server.log", "wb")
+    proc = serve(port, log=log)
+    yield f"http://127.0.0.1:{port}"
+    stop(proc)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.set_default_timeout(120_000)
+    yield pg
+    context.close()
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_draws_without_an_exception(app_url, page, path):
+    title, marker = PAGES[path]
+    page.goto(f"{app_url}/{path}")
+    settle(page, marker)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SHOTS / f"{path or 'mixing_lab'}.png"), full_page=True)
+    assert page.locator(EXCEPTION).count() == 0
+    assert page.get_by_role("heading", name=title).count() >= 1
+    assert "Image slots" in page.locator('[data-testid="stSidebar"]').inner_text()  # the shared sidebar, always
+    assert page.locator(f'[data-testid="stMain"] {marker}').count() >= 1
+
+
+def label_text(page) -> str:
+    return page.locator('[data-testid="stPlotlyChart"]').first.inner_text()
+
+
+def test_moving_the_lambda_slider_changes_the_label(app_url, page):
+    page.goto(f"{app_url}/?method=mixup")
+    settle(page, '[data-testid="stPlotlyChart"] .main-svg')
+    assert "0.500" in label_text(page)
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="λ").get_by_role("slider").first
+    thumb.focus()
+    for _ in range(10):
+        thumb.press("ArrowLeft")  # λ 0.50 → 0.40, one step of 0.01 per key
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stPlotlyChart]')]"
+                           ".some(e => e.innerText.includes('0.400'))", timeout=60_000)
+    settle(page, '[data-testid="stPlotlyChart"] .main-svg')
+    text = label_text(page)
+    assert "0.400" in text and "0.600" in text
+    assert page.locator(EXCEPTION).count() == 0
+    page.screenshot(path=str(SHOTS / "slider_moved.png"), full_page=True)
+
+
+def test_uploads_a_photo_and_explains_a_broken_file(app_url, page, tmp_path):
+    page.goto(f"{app_url}/?method=cutmix")
+    settle(page, '[data-testid="stPlotlyChart"] .main-svg')
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 40)
+    uploader = page.locator('[data-testid="stSidebar"] [data-testid="stFileUploader"] input[type="file"]')
+    uploader.set_input_files([str(ROOT / "assets" / "photos" / "koala.jpg"), str(broken)])
+    page.wait_for_selector('[data-testid="stAlertContentError"]', timeout=60_000)
+    settle(page, '[data-testid="stPlotlyChart"] .main-svg')
+    errors = page.locator('[data-testid="stAlertContentError"]').all_inner_texts()
+    assert any("broken.jpg" in e and re.search("damaged|cut short|not an image", e) for e in errors), errors
+    assert "koala" in label_text(page)  # the good photo went into slot 1
+    assert page.locator(EXCEPTION).count() == 0
+    assert page.locator('[data-testid="stMain"] [data-testid="stImage"] img').count() >= 5
+    page.screenshot(path=str(SHOTS / "upload.png"), full_page=True)
