@@ -209,3 +209,12 @@ def test_gallery_shows_every_method_and_its_controls_work():
     assert not at.get("download_button")
     at.multiselect(key="gal_families").set_value(["tiles"]).run()
     assert at.get("download_button")
+
+
+def test_the_photo_licences_open_in_the_app():
+    at = fresh()
+    at.sidebar.button(key="licences").click().run()
+    ok(at)
+    shown = " ".join(m.value for m in at.markdown)
+    assert "Sources of the bundled sample photos" in shown and "chelsea" in shown.lower()
+    assert {e.label for e in at.expander} >= {"GPL-2", "GPL-3", "LGPL-3"}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 import mixviz
-from mixviz.samples import samples
+from mixviz.samples import PHOTOS, samples
 
 from . import store
 
@@ -37,6 +37,15 @@ def credit(key: str) -> str:
     """The attribution line a bundled photo must be shown with ('' for uploads)."""
     s = samples().get(key.removeprefix("sample:")) if key.startswith("sample:") else None
     return s.attribution if s else ""
+
+
+@st.dialog("The sample photos: sources and licences", width="large")
+def _licences() -> None:
+    """assets/photos/SOURCES.md, and the licence texts some photos need, shown in the app itself."""
+    st.markdown((PHOTOS / "SOURCES.md").read_text(encoding="utf-8"))
+    for text in sorted((PHOTOS / "licenses").glob("*")):
+        with st.expander(text.name):
+            st.text(text.read_text(encoding="utf-8", errors="replace"))
 
 
 def _swap(i: int, j: int) -> None:
@@ -97,7 +106,8 @@ def sidebar() -> Inputs:
             photos = samples()
             st.image([store.thumbnail(f"sample:{n}") for n in photos],
                      caption=[f"{n}: {s.attribution}" for n, s in photos.items()])
-            st.caption("Each photo's licence is in `assets/photos/SOURCES.md` (texts in `assets/photos/licenses/`).")
+            if st.button("Where each photo comes from, and its licence", key="licences", width="stretch"):
+                _licences()
         st.divider()
         st.caption(f"Device: **{mixviz.pick_device()}**")
         m = store.model()
