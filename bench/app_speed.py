@@ -2,7 +2,8 @@
 
     python bench/app_speed.py [--repeats 9] [--threads 2]
 
-Prints, in ms, the median time of a Mixing Lab rerun after the λ slider moves, for model-free
+Prints, in ms, the median time of a Mixing Lab rerun after the λ slider (or, for a method without
+λ, its first numeric parameter) moves, for model-free
 methods and for guided ones once their maps are cached, and the time to the first picture from a
 cold start (a new process: imports, the model, the first page). Every rerun starts from app.py, so
 the shared sidebar is included. Targets of the app: reruns within 100 ms, first picture within 10 s.
@@ -31,14 +32,25 @@ print(time.perf_counter() - start)
 """
 
 
+def slider_of(method: str):
+    """The slider a user moves: λ, or the first numeric parameter of a method without λ, and its values."""
+    import mixviz
+
+    spec = mixviz.METHODS[method]
+    if spec.uses_lam:
+        return "lab_lam", [round(0.3 + 0.03 * i, 2) for i in range(10)]
+    p = next(p for p in spec.params if p.kind in ("int", "float"))
+    steps = [p.min + (p.max - p.min) * i / 9 for i in range(10)]
+    return f"lab_{method}_{p.name}", [int(v) if p.kind == "int" else round(v / p.step) * p.step for v in steps]
+
+
 def rerun_times(at, method: str, family: str, repeats: int) -> list[float]:
-    at.selectbox(key="lab_family").select(family)
-    at.run()
-    at.selectbox(key="lab_method").select(method)
-    at.run()  # computes and caches the maps of a guided method
+    at.selectbox(key="lab_family").select(family).run()
+    at.selectbox(key="lab_method").select(method).run()  # computes and caches the maps of a guided method
+    key, values = slider_of(method)
     times = []
     for i in range(repeats + 1):
-        at.slider(key="lab_lam").set_value(round(0.3 + 0.03 * (i % 10), 2))
+        at.slider(key=key).set_value(values[i % len(values)])
         start = time.perf_counter()
         at.run()
         times.append(time.perf_counter() - start)
@@ -65,7 +77,7 @@ def main(argv=None):
     model = mixviz.load_model()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CAM model {model.title}")
     print()
-    print("| Mixing Lab, λ slider moved | median rerun (ms) | slowest (ms) |")
+    print("| Mixing Lab, slider moved | median rerun (ms) | slowest (ms) |")
     print("|---|---:|---:|")
     for method in args.methods or MODEL_FREE + GUIDED:
         times = rerun_times(at, method, mixviz.METHODS[method].family, args.repeats)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 import warnings
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence, Union
 
@@ -184,15 +185,20 @@ def to_batch(images: Sequence[ImageLike] | torch.Tensor, size: tuple[int, int] |
     return torch.stack([cover_crop(t, int(height), int(width)) for t in tensors])
 
 
-def heat(values: torch.Tensor, cmap: str = "jet") -> torch.Tensor:
-    """(3, h, w) colours of a (h, w) map through a matplotlib colormap, scaled to its own min..max."""
+@lru_cache(maxsize=8)
+def _colours(cmap: str) -> torch.Tensor:
+    """(256, 3) the colours of a matplotlib colormap (its own lookup table has 256 entries)."""
     from matplotlib import colormaps
 
+    return torch.from_numpy(colormaps[cmap](np.linspace(0.0, 1.0, 256))[:, :3]).float()
+
+
+def heat(values: torch.Tensor, cmap: str = "jet") -> torch.Tensor:
+    """(3, h, w) colours of a (h, w) map through a matplotlib colormap, scaled to its own min..max."""
     v = values.detach().float().cpu()
     span = float(v.max() - v.min())
     v = (v - v.min()) / span if span > 0 else torch.zeros_like(v)
-    rgba = colormaps[cmap](v.numpy())
-    return torch.from_numpy(rgba[..., :3]).permute(2, 0, 1).float()
+    return _colours(cmap)[(v * 255).round().long()].permute(2, 0, 1)
 
 
 def overlay(image: ImageLike, values: torch.Tensor, alpha: float = 0.5, cmap: str = "jet") -> torch.Tensor:

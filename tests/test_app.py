@@ -79,16 +79,21 @@ def test_lambda_slider_sets_the_mixup_label(lab):
     lab.slider(key="lab_lam").set_value(0.2).run()
     ok(lab)
     assert label_bars(lab) == pytest.approx({"cat": 0.2, "dog": 0.8})
-    lines = {t["name"] for t in charts(lab)[1]["data"]}
-    assert "λ fixed 0.200" in lines
+    assert "λ fixed at **0.20**" in " ".join(m.value for m in lab.markdown)
+    assert len(charts(lab)) == 1  # no Beta density while λ is fixed
 
 
 def test_cutmix_shows_the_corrected_lambda(lab):
     choose(lab, "cutmix")
     lab.slider(key="lab_lam").set_value(0.5).run()
+    text = next(m.value for m in lab.markdown if m.value.startswith("λ fixed"))
+    corrected = float(text.split("**")[-2])
+    assert corrected == pytest.approx(label_bars(lab)["cat"], abs=1e-3) and corrected != 0.5
+    lab.toggle(key="lab_fix").set_value(False).run()  # drawn λ: the density marks the drawn and the corrected λ
     names = {t["name"] for t in charts(lab)[1]["data"]}
-    corrected = [n for n in names if n.startswith("corrected λ")]
-    assert corrected and float(corrected[0].split()[-1]) == pytest.approx(label_bars(lab)["cat"], abs=1e-3)
+    drawn = [n for n in names if n.startswith("corrected λ")]
+    assert drawn and float(drawn[0].split()[-1]) == pytest.approx(label_bars(lab)["cat"], abs=1e-3)
+    lab.toggle(key="lab_fix").set_value(True).run()
 
 
 def test_alpha_mode_draws_lambda_and_reroll_draws_again(lab):

@@ -104,8 +104,8 @@ def sidebar() -> Inputs:
                        key=f"swap{n}", width="stretch")
         with st.expander("Sample photos and their licences"):
             photos = samples()
-            st.image([store.thumbnail(f"sample:{n}") for n in photos],
-                     caption=[f"{n}: {s.attribution}" for n, s in photos.items()])
+            st.image(store.contact_sheet(tuple(photos)), width="stretch")
+            st.caption("  \n".join(f"**{n}**: {s.attribution}" for n, s in photos.items()))
             if st.button("Where each photo comes from, and its licence", key="licences", width="stretch"):
                 _licences()
         st.divider()

@@ -51,7 +51,9 @@ def _source(key: str):
     return data
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
+# Images, tensors and maps are cached as shared objects (st.cache_resource: no copy per rerun); the app
+# only reads them, and mixviz never writes into its inputs.
+@st.cache_resource(max_entries=128, show_spinner=False)
 def image(key: str) -> Image.Image:
     """The image of `key`, validated by mixviz.load_image and fitted within MAX_SIDE."""
     return fit_within(load_image(_source(key)), MAX_SIDE)
@@ -65,7 +67,26 @@ def thumbnail(key: str) -> bytes:
     return buf.getvalue()
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@st.cache_data(max_entries=2, show_spinner=False)
+def contact_sheet(names: tuple[str, ...], columns: int = 3) -> bytes:
+    """One JPEG of the bundled photos' thumbnails with their names: a single picture to send per rerun."""
+    from PIL import ImageDraw
+
+    cell_w, cell_h = THUMB_SIDE + 8, THUMB_SIDE + 22
+    rows = -(-len(names) // columns)
+    sheet = Image.new("RGB", (columns * cell_w, rows * cell_h), "white")
+    draw = ImageDraw.Draw(sheet)
+    for i, name in enumerate(names):
+        x, y = (i % columns) * cell_w, (i // columns) * cell_h
+        thumb = fit_within(image(f"sample:{name}"), THUMB_SIDE)
+        sheet.paste(thumb, (x + (cell_w - thumb.width) // 2, y + (THUMB_SIDE - thumb.height) // 2))
+        draw.text((x + 4, y + THUMB_SIDE + 4), name, fill="black")
+    buf = io.BytesIO()
+    sheet.save(buf, format="JPEG", quality=85)
+    return buf.getvalue()
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
 def at_size(key: str, size: tuple[int, int]) -> torch.Tensor:
     """(3, H, W) the image covering `size` and centre-cropped, as mixviz.imaging.to_batch makes it."""
     return cover_crop(to_tensor(image(key)), *size)
@@ -83,7 +104,7 @@ def model():
     return mixviz.load_model()
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
+@st.cache_resource(max_entries=512, show_spinner=False)
 def guide_map(kind: str, key: str, size: tuple[int, int]) -> torch.Tensor:
     """(H, W) one image's map at the common size: "saliency:<opencv kind>", "attention" (the model's
     final feature grid), "spm" (SnapMix's semantic percent map) or "puzzle" (loss-gradient saliency)."""

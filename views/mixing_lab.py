@@ -97,9 +97,12 @@ with view:
         label, other = (smooth_label(r.label, eps, NUM_CLASSES) if eps else (r.label, None))
         union = spec.label_rule == "union"
         st.plotly_chart(label_chart(label, other, union=union), key="lab_label_chart", width="stretch")
-        if spec.uses_lam:
-            st.plotly_chart(beta_chart(None if lam is not None else alpha, r.lam, r.info.get("lam_corrected")),
-                            key="lab_beta_chart", width="stretch")
+        corrected = r.info.get("lam_corrected")
+        if spec.uses_lam and lam is None:
+            st.plotly_chart(beta_chart(alpha, r.lam, corrected), key="lab_beta_chart", width="stretch")
+        elif spec.uses_lam:
+            st.markdown(f"λ fixed at **{lam:.2f}**" + (f"; corrected λ (the label's share) **{corrected:.3f}**"
+                                                        if corrected is not None else ""))
 
     views = guide_views(r, x)
     if views:
