@@ -117,8 +117,9 @@ def sidebar() -> Inputs:
         else:
             st.caption(f"CAMs and maps from **{m.title}** (weights: {m.source}).")
     keys = tuple(ss[f"slot{i}"] for i in range(filled)) + tuple(f"sample:{n}" for n in DEFAULTS[filled:])
-    if lecture:
-        st.html("<style>html { font-size: 20px; } .katex { font-size: 1.5em; }</style>")
+    # a formula wider than its column scrolls instead of being cut off; lecture mode enlarges everything
+    st.html("<style>.katex-display { overflow-x: auto; overflow-y: hidden; }"
+            + ("html { font-size: 20px; } .katex { font-size: 1.15em; }" if lecture else "") + "</style>")
     return Inputs(keys, tuple(_name(k) for k in keys), filled, lecture)
 
 

@@ -153,8 +153,9 @@ def move_blocks(x: torch.Tensor, source: torch.Tensor, g: int) -> torch.Tensor:
     summary="A graph cut chooses, block by block, how much of each image to show: keep what the network finds "
             "salient (gradient saliency), avoid seams, and keep the mask's mean near λ. Then each image's salient "
             "blocks are moved to where that image shows. The label is the mask's mean, not the drawn λ.",
-    formula=r"z^* = \arg\min_z \sum_i z_i s_B(i) + (1-z_i) s_A(i) + \beta \sum_{i\sim j} \big[(z_i-z_j)^2 + "
-            r"\gamma\,\phi_{ij}(z_i, z_j)\big] - \eta \sum_i \log p(z_i \mid \lambda),\quad "
+    formula=r"z^* = \arg\min_z\ S(z) + \beta\,\Psi(z) - \eta \sum_i \log p(z_i \mid \lambda),\quad "
+            r"S(z) = \sum_i z_i\, s_B(i) + (1-z_i)\, s_A(i),\quad "
+            r"\Psi(z) = \sum_{i\sim j} \big[(z_i-z_j)^2 + \gamma\,\phi_{ij}(z_i, z_j)\big],\quad "
             r"\tilde x = z \odot \Pi_A^\top x_A + (1-z) \odot \Pi_B^\top x_B,\quad \lambda' = \bar z",
 )
 class PuzzleMix(TwoInputMask):
