@@ -97,6 +97,9 @@ def test_uploads_a_photo_and_explains_a_broken_file(app_url, page, tmp_path):
     uploader = page.locator('[data-testid="stSidebar"] [data-testid="stFileUploader"] input[type="file"]')
     uploader.set_input_files([str(ROOT / "assets" / "photos" / "koala.jpg"), str(broken)])
     page.wait_for_selector('[data-testid="stAlertContentError"]', timeout=60_000)
+    # the two files upload in parallel and each one reruns the page: wait for the photo to arrive too
+    page.wait_for_function("() => document.querySelector('[data-testid=stPlotlyChart]')?.innerText.includes('koala')",
+                           timeout=60_000)
     settle(page, '[data-testid="stPlotlyChart"] .main-svg')
     errors = page.locator('[data-testid="stAlertContentError"]').all_inner_texts()
     assert any("broken.jpg" in e and re.search("damaged|cut short|not an image", e) for e in errors), errors
