@@ -1,0 +1,57 @@
+"""The hosted demo's Dockerfile, checked without a Docker engine (none runs here): hadolint at warning
+level, the shape the issue asks for, and the commands it runs, run here in our venv."""
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
+sys.path.insert(0, str(ROOT / "scripts"))
+from serve import free_port, serve, stop  # noqa: E402
+
+
+def test_hadolint_passes_at_warning_level():
+    hadolint = Path(sys.executable).parent / "hadolint"
+    run = subprocess.run([str(hadolint), "--failure-threshold", "warning", str(ROOT / "Dockerfile")],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_the_image_is_slim_cpu_only_non_root_and_checks_its_health():
+    assert re.search(r"^FROM python:3\.\d+-slim", DOCKERFILE, re.M)
+    assert "--index-url https://download.pytorch.org/whl/cpu torch==" in DOCKERFILE
+    pins = dict(line.split("==") for line in (ROOT / "requirements.txt").read_text().splitlines()
+                if "==" in line and not line.startswith("#"))
+    assert f"torch=={pins['torch']}" in DOCKERFILE and f"torchvision=={pins['torchvision']}" in DOCKERFILE
+    users = re.findall(r"^USER (\S+)", DOCKERFILE, re.M)
+    assert users and users[-1] not in ("root", "0")
+    assert re.search(r"^EXPOSE 8501$", DOCKERFILE, re.M) and "HEALTHCHECK" in DOCKERFILE
+    assert 'if [ "$FETCH_WEIGHTS" = "1" ]; then python -m mixviz fetch-weights xception; fi' in DOCKERFILE
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".git", ".venv"} <= set(ignored)
+
+
+def test_the_weights_command_fails_fast_and_clearly_without_network():
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    start = time.perf_counter()
+    run = subprocess.run([sys.executable, "-m", "mixviz", "fetch-weights", "xception"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode != 0 and time.perf_counter() - start < 30
+    assert "no network" in (run.stdout + run.stderr)
+
+
+def test_the_healthcheck_command_answers_against_the_served_app():
+    cmd = json.loads(re.search(r"HEALTHCHECK [^\n]*\\\n\s*CMD (\[[^\n]*\])", DOCKERFILE).group(1))
+    assert cmd[:2] == ["python", "-c"]
+    port = free_port()
+    argv = [sys.executable, "-c", cmd[2].replace("8501", str(port))]  # the container's port is ours here
+    proc = serve(port)
+    try:
+        assert subprocess.run(argv, timeout=30).returncode == 0
+    finally:
+        stop(proc)
+    assert subprocess.run(argv, capture_output=True, timeout=30).returncode != 0  # and it fails once the app is gone
