@@ -223,3 +223,4 @@ def test_the_photo_licences_open_in_the_app():
     shown = " ".join(m.value for m in at.markdown)
     assert "Sources of the bundled sample photos" in shown and "chelsea" in shown.lower()
     assert {e.label for e in at.expander} >= {"GPL-2", "GPL-3", "LGPL-3"}
+

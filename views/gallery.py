@@ -1,6 +1,7 @@
 """Gallery: every method on the same inputs and seed, in a grid like the lecture slides."""
 import io
 
+import matplotlib.pyplot as plt
 import streamlit as st
 import torch
 
@@ -76,6 +77,7 @@ def gallery_png() -> bytes:
                          results=results)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=150)
+    plt.close(fig)  # a server draws many: free each one
     return buf.getvalue()
 
 

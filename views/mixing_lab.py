@@ -2,6 +2,7 @@
 that guided it and what a pretrained network makes of it."""
 import io
 
+import matplotlib.pyplot as plt
 import streamlit as st
 from PIL import ImageOps
 
@@ -130,6 +131,7 @@ with view:
         fig = method_figure(r, x.cpu(), list(labels), credits)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=150)
+        plt.close(fig)  # a server draws many: free each one
         return buf.getvalue()
 
     st.download_button("Download this panel as PNG", data=panel_png, file_name=f"{method}.png", mime="image/png",

@@ -1,6 +1,7 @@
 """The real app in a real browser: streamlit serves it on a loopback port and Debian's Chromium,
 driven by Playwright, visits every page, moves a slider and uploads a photo and a broken file.
 Screenshots go to tests/e2e/screenshots/ (not committed) for a person to look at."""
+import io
 import os
 import re
 import sys
@@ -107,3 +108,18 @@ def test_uploads_a_photo_and_explains_a_broken_file(app_url, page, tmp_path):
     assert page.locator(EXCEPTION).count() == 0
     assert page.locator('[data-testid="stMain"] [data-testid="stImage"] img').count() >= 5
     page.screenshot(path=str(SHOTS / "upload.png"), full_page=True)
+
+
+@pytest.mark.parametrize("path,button", [("?method=snapmix", "Download this panel as PNG"),
+                                         ("gallery", "Download the gallery as one PNG")])
+def test_downloads_are_png_pictures(app_url, page, path, button):
+    from PIL import Image
+
+    page.goto(f"{app_url}/{path}")
+    settle(page)
+    with page.expect_download(timeout=120_000) as download:
+        page.get_by_role("button", name=button).click()
+    data = Path(download.value.path()).read_bytes()
+    img = Image.open(io.BytesIO(data))
+    assert img.format == "PNG" and img.width >= 800 and img.height >= 500
+    assert page.locator(EXCEPTION).count() == 0
