@@ -3,7 +3,7 @@ CVPR 2016) for global-average-pool + linear heads, and Grad-CAM (Selvaraju et al
 any layer."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -58,13 +58,31 @@ def cam(model: Model, image: ImageLike, class_index: int | None = None, k: int =
         if not 0 <= c < logits.numel():
             raise MixError(f"class index must lie in [0, {logits.numel()}), got {class_index}")
         fmap = features[0].float()
-        weights = fc.weight[c].float()
-        low = torch.einsum("k,khw->hw", weights, fmap)
-        high = F.interpolate(low[None, None], size=(height, width), mode="bilinear", align_corners=False)[0, 0]
-        bias = float(fc.bias[c]) if fc.bias is not None else 0.0
-        terms = weights * fmap.mean((1, 2))
+        low, high, bias, terms = _class_map(fc, fmap, c, (height, width))
     return CamResult(c, model.classes[c], low.cpu(), high.cpu(), logits.float().cpu(), predictions(model, logits, k),
                      bias, fmap.cpu(), terms.cpu())
+
+
+def _class_map(fc: torch.nn.Linear, fmap: torch.Tensor, c: int, size: tuple[int, int]):
+    """Class c's map Σ_k w_ck·F_k of a (C, h, w) feature map, upsampled (bilinear) to `size`, its bias,
+    and the channel terms w_ck·mean(F_k)."""
+    weights = fc.weight[c].detach().float().to(fmap.device)
+    low = torch.einsum("k,khw->hw", weights, fmap)
+    high = F.interpolate(low[None, None], size=tuple(size), mode="bilinear", align_corners=False)[0, 0]
+    bias = float(fc.bias[c]) if fc.bias is not None else 0.0
+    return low, high, bias, weights * fmap.mean((1, 2))
+
+
+def retarget(model: Model, result: CamResult, class_index: int) -> CamResult:
+    """The CAM of another class from a CamResult's own features and logits: no new forward pass."""
+    c = int(class_index)
+    n = result.logits.numel()
+    if not 0 <= c < n:
+        raise MixError(f"class index must lie in [0, {n}), got {class_index}")
+    with torch.inference_mode():
+        low, high, bias, terms = _class_map(model.classifier, result.features, c, tuple(result.high.shape))
+    return replace(result, class_index=c, class_name=model.classes[c], low=low, high=high, bias=bias,
+                   channel_terms=terms)
 
 
 def gradcam(model: Model, image: ImageLike, layer: str, class_index: int | None = None) -> torch.Tensor:

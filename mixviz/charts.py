@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from scipy import stats
 
 from .render import INPUT_COLOURS
+from .theory import beta_curve
 
 
 def label_chart(label: dict, other: float | None = None, union: bool = False, height: int = 220) -> go.Figure:
@@ -32,18 +32,12 @@ def label_chart(label: dict, other: float | None = None, union: bool = False, he
     return fig
 
 
-def beta_density(alpha: float, n: int = 400) -> tuple[np.ndarray, np.ndarray]:
-    """(x, pdf) of Beta(α, α) on (0, 1), endpoints excluded where the density is infinite."""
-    x = np.linspace(0.0025, 0.9975, n)
-    return x, stats.beta.pdf(x, alpha, alpha)
-
-
 def beta_chart(alpha: float | None, lam: float | None, corrected: float | None = None, height: int = 220) -> go.Figure:
     """Beta(α, α) density (none when λ is fixed) with the drawn or fixed λ and the corrected λ marked."""
     fig = go.Figure()
     top = 1.0
     if alpha is not None:
-        x, y = beta_density(alpha)
+        x, y = beta_curve(alpha, n=400, edge=0.0025)
         top = float(min(y.max(), 8.0))
         fig.add_trace(go.Scatter(x=x, y=np.minimum(y, top), mode="lines", name=f"Beta({alpha:g}, {alpha:g})",
                                  fill="tozeroy", line_color="#636efa"))

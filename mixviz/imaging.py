@@ -207,11 +207,16 @@ def overlay(image: ImageLike, values: torch.Tensor, alpha: float = 0.5, cmap: st
     if not 0 <= alpha <= 1:
         raise ImageError(f"overlay opacity must lie in [0, 1], got {alpha}")
     img = to_tensor(image)
-    v = values.detach().float().cpu()
-    if tuple(v.shape) != tuple(img.shape[1:]):
-        v = torch.nn.functional.interpolate(v[None, None], size=tuple(img.shape[1:]), mode="bilinear",
-                                            align_corners=False)[0, 0]
-    return torch.lerp(img, heat(v, cmap), alpha)
+    return torch.lerp(img, heat(resize_map(values, tuple(img.shape[1:])), cmap), alpha)
+
+
+def resize_map(values: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """A (h, w) map resized (bilinear) to `size` (H, W) on the CPU, unchanged when it already has that size."""
+    v = torch.as_tensor(values).detach().float().cpu()
+    if tuple(v.shape) == tuple(size):
+        return v
+    return torch.nn.functional.interpolate(v[None, None], size=tuple(size), mode="bilinear",
+                                           align_corners=False)[0, 0]
 
 
 def shade(image: torch.Tensor, mask: torch.Tensor, floor: float = 0.25) -> torch.Tensor:

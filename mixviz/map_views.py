@@ -3,17 +3,16 @@
 SaliencyMix vs SnapMix comparison. Plain functions of tensors; no streamlit here."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
 import torch
-import torch.nn.functional as F
 from PIL import Image, ImageDraw
 from plotly.subplots import make_subplots
 
 from .cam import CamResult, Prediction, predictions
-from .imaging import ImageLike, image_size, overlay, to_pil
+from .imaging import ImageLike, image_size, overlay, resize_map, to_pil
 from .pooling import Pooled, global_pool
 from .types import MixError
 
@@ -58,14 +57,6 @@ def peak(values: torch.Tensor) -> tuple[int, int]:
         raise MixError(f"a map is (h, w), got shape {tuple(v.shape)}")
     i = int(v.flatten().argmax())
     return divmod(i, v.shape[1])
-
-
-def at_image(values: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """A (h, w) map resized (bilinear) to `size` (H, W), unchanged when it already has that size."""
-    v = torch.as_tensor(values).detach().float().cpu()
-    if tuple(v.shape) == tuple(size):
-        return v
-    return F.interpolate(v[None, None], size=tuple(size), mode="bilinear", align_corners=False)[0, 0]
 
 
 def clipped(values: torch.Tensor, quantile: float | None = None) -> torch.Tensor:
@@ -135,30 +126,13 @@ def map_panel(image: ImageLike, values: torch.Tensor, alpha: float = 0.5, quanti
               cmap: str = "jet") -> MapPanel:
     """The map resized to the image, laid over it with opacity `alpha` (1: the map alone), its peak marked."""
     size = image_size(image)
-    v = at_image(values, size)
+    v = resize_map(values, size)
     shown = to_pil(overlay(image, clipped(v, quantile), alpha, cmap))
     yx = peak(v)
     return MapPanel(mark_peak(shown, yx), yx, v)
 
 
 # --- CAM --------------------------------------------------------------------------------------------
-
-def retarget(model, result: CamResult, class_index: int) -> CamResult:
-    """The CAM of another class from a CamResult's own features and logits: no new forward pass."""
-    c = int(class_index)
-    n = result.logits.numel()
-    if not 0 <= c < n:
-        raise MixError(f"class index must lie in [0, {n}), got {class_index}")
-    fc = model.classifier
-    with torch.inference_mode():
-        weights = fc.weight[c].detach().float().cpu()
-        low = torch.einsum("k,khw->hw", weights, result.features)
-        high = F.interpolate(low[None, None], size=tuple(result.high.shape), mode="bilinear", align_corners=False)[0, 0]
-        bias = float(fc.bias[c]) if fc.bias is not None else 0.0
-        terms = weights * result.features.mean((1, 2))
-    return replace(result, class_index=c, class_name=model.classes[c], low=low, high=high, bias=bias,
-                   channel_terms=terms)
-
 
 @dataclass(frozen=True)
 class Channel:

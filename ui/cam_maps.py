@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from mixviz.cam import CamResult, cam
+from mixviz.imaging import image_size
 from mixviz.network import layer_table
 from mixviz.saliency import GradientSaliency, gradient_saliency
 from mixviz.types import ImageError, MixError
@@ -23,8 +24,7 @@ def model_id() -> str:
 
 def size_of(key: str) -> tuple[int, int]:
     """(H, W) of the image of `key` as the app shows it."""
-    w, h = store.image(key).size
-    return h, w
+    return image_size(store.image(key))
 
 
 @st.cache_data(max_entries=64, show_spinner="Running the network on this image…")

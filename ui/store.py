@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 import mixviz
-from mixviz.imaging import cover_crop, fit_within, load_image, to_tensor
+from mixviz.imaging import cover_crop, fit_within, image_size, load_image, to_tensor
 from mixviz.methods.guided import feature_attention, semantic_percent_maps
 from mixviz.methods.puzzle import puzzle_saliency
 from mixviz.samples import PHOTOS, samples
@@ -94,7 +94,7 @@ def at_size(key: str, size: tuple[int, int]) -> torch.Tensor:
 
 def batch(keys: tuple[str, ...]) -> torch.Tensor:
     """(K, 3, H, W) the images at the first one's size (the common size of mixviz.mix)."""
-    size = tuple(to_tensor(image(keys[0])).shape[1:])
+    size = image_size(image(keys[0]))
     return torch.stack([at_size(k, size) for k in keys])
 
 

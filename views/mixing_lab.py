@@ -88,8 +88,9 @@ with view:
     for i in range(k):
         top[i].image(to_pil(shade(x[i], r.masks[i])), caption=f"input {i + 1}: {labels[i]} (dark: not used)",
                      width="stretch", output_format="JPEG")
-    top[k].image(to_pil(r.image), caption=f"mixed image ({lam_caption(r)})" if lam_caption(r) else "mixed image",
-                 width="stretch", output_format="JPEG")
+    lams = lam_caption(r)
+    top[k].image(to_pil(r.image), caption=f"mixed image ({lams})" if lams else "mixed image", width="stretch",
+                 output_format="JPEG")
     bottom = st.columns([1] * k + [2])
     for i in range(k):
         bottom[i].image(framed(r.masks[i]), caption=f"mask {i + 1}: mean {float(r.masks[i].mean()):.3f}",

@@ -8,8 +8,9 @@ import streamlit as st
 import torch
 
 import mixviz
+from mixviz.cam import retarget
 from mixviz.imaging import to_pil
-from mixviz.map_views import box_of, comparison_rows, draw_box, map_panel, retarget
+from mixviz.map_views import box_of, comparison_rows, draw_box, map_panel
 from ui import cam_maps, store
 from ui.sidebar import credit, current
 

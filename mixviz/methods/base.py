@@ -153,6 +153,12 @@ def cell_bounds(n: int, parts: int) -> list[tuple[int, int]]:
     return [(-(-k * n // parts), -(-(k + 1) * n // parts)) for k in range(parts)]
 
 
+def cell_index(n: int, parts: int, device=None) -> torch.Tensor:
+    """(n,) the cell (as `cell_bounds` cuts them) that each of n pixels falls in."""
+    sizes = torch.tensor([b - a for a, b in cell_bounds(n, parts)], device=device)
+    return torch.repeat_interleave(torch.arange(parts, device=device), sizes)
+
+
 def band(n: int, start: torch.Tensor, stop: torch.Tensor) -> torch.Tensor:
     """(B, n) bool: index i lies in [start, stop) of each sample."""
     idx = torch.arange(n, device=start.device)[None]

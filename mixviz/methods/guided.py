@@ -12,7 +12,7 @@ from ..registry import register
 from ..sampling import centred_boxes, real
 from ..saliency import KINDS, static_saliency
 from ..types import ParamSpec
-from .base import TwoInputMask, TwoInputPaste, cell_bounds
+from .base import TwoInputMask, TwoInputPaste, cell_index
 from .cut import _areas_w, box_area, box_map, cutmix_box_size
 
 
@@ -107,9 +107,7 @@ class AttentiveMix(TwoInputMask):
     def mask1(self, p, like):
         h, w = like.shape[2:]
         g = p["_grid"]
-        row_cell = torch.cat([torch.full((b - a,), k) for k, (a, b) in enumerate(cell_bounds(h, g))])
-        col_cell = torch.cat([torch.full((b - a,), k) for k, (a, b) in enumerate(cell_bounds(w, g))])
-        cell = (row_cell[:, None] * g + col_cell[None, :]).to(like.device)
+        cell = cell_index(h, g, like.device)[:, None] * g + cell_index(w, g, like.device)[None, :]
         chosen = p["_inputs"][1]["chosen"]
         return chosen[:, cell.flatten()].view(-1, 1, h, w).to(like.dtype)
 

@@ -30,7 +30,7 @@ from ..registry import register
 from ..sampling import real, real_dtype
 from ..saliency import gradient_saliencies
 from ..types import ParamSpec
-from .base import TwoInputMask, cell_bounds
+from .base import TwoInputMask, cell_bounds, cell_index
 
 BLOCKS = (2, 4, 8, 16)
 SCALE = 10_000  # integer energies for GCO: a block's saliency (about 1/G²) resolves to 1 part in 10⁴
@@ -121,7 +121,7 @@ def _pixel_blocks(n: int, g: int, device) -> tuple[torch.Tensor, torch.Tensor, t
     bounds = cell_bounds(n, g)
     start = torch.tensor([a for a, _ in bounds], device=device)
     size = torch.tensor([b - a for a, b in bounds], device=device)
-    block = torch.repeat_interleave(torch.arange(g, device=device), size)
+    block = cell_index(n, g, device)
     return block, torch.arange(n, device=device) - start[block], start, size
 
 
