@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +20,11 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from .types import ImageError
 
 MAX_PIXELS = 40_000_000  # 40 megapixels: larger files are refused before they are decoded
+# Formats Pillow may open here: photo formats only. Others (EPS would run Ghostscript, PSD, ICO, …) are refused.
+FORMATS = ("JPEG", "PNG", "WEBP", "AVIF", "BMP", "GIF", "TIFF")
+READABLE = "JPEG, PNG, WebP, AVIF, BMP, GIF or TIFF"
+# How those files begin (AVIF: an ISO box "ftypavif" at byte 4): one that begins so but is refused is damaged
+SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
 ImageLike = Union[Image.Image, np.ndarray, torch.Tensor]
 
 
@@ -48,7 +54,7 @@ def load_image(source: str | os.PathLike | bytes | bytearray | io.IOBase, max_pi
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
+            img = Image.open(io.BytesIO(data), formats=FORMATS)
             w, h = img.size
             if w * h > max_pixels:
                 raise ImageError(f"{name} is {w}×{h} pixels, more than the {max_pixels // 1_000_000} megapixels "
@@ -59,12 +65,30 @@ def load_image(source: str | os.PathLike | bytes | bytearray | io.IOBase, max_pi
     except ImageError:
         raise
     except UnidentifiedImageError:
-        raise ImageError(f"{name} is not an image this tool can read (try JPEG, PNG, WebP, BMP, GIF or TIFF)") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"{name} is too large to open safely: please use a smaller image") from None
+        if data.startswith(SIGNATURES) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP") \
+                or data[4:12] in (b"ftypavif", b"ftypavis"):
+            raise ImageError(f"{name} starts like an image file but is damaged or cut short and cannot be "
+                             "decoded") from None
+        raise ImageError(f"{name} is not an image this tool can read (try {READABLE})") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:  # Pillow's own limit, past ours
+        found = re.search(r"\((\d+) pixels\)", str(e))
+        size = f" ({int(found.group(1)) / 1e6:,.0f} megapixels)" if found else ""
+        raise ImageError(f"{name} is too large{size}: more than the {max_pixels // 1_000_000} megapixels this tool "
+                         "accepts, please use a smaller image") from None
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise ImageError(f"{name} looks damaged or cut short and cannot be decoded ({e})") from None
     return to_rgb(img)
+
+
+def check_shape(image: Image.Image, min_side: int = 16, max_aspect: float = 10.0, name: str = "the image") -> None:
+    """Raise ImageError unless both sides have at least `min_side` pixels and the longer side is at most
+    `max_aspect` times the shorter: the app's rule for a picture a mix can be seen on (CIFAR's 32×32 passes)."""
+    w, h = image.size
+    if min(w, h) < min_side:
+        raise ImageError(f"{name} is {w}×{h} pixels: too small to show a mix (at least {min_side} pixels a side)")
+    if max(w, h) > max_aspect * min(w, h):
+        raise ImageError(f"{name} is {w}×{h} pixels: too long and thin to show a mix "
+                         f"(at most {max_aspect:g} times longer than wide)")
 
 
 def to_rgb(img: Image.Image) -> Image.Image:
@@ -77,9 +101,10 @@ def to_rgb(img: Image.Image) -> Image.Image:
     if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         arr = np.asarray(img, dtype=np.float64)
         top = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
-        if img.mode == "F":
-            lo, hi = float(arr.min()), float(arr.max())
-            arr = (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)
+        if img.mode == "F":  # scaled by the range of its finite values; NaN and ±inf become black
+            finite = np.isfinite(arr)
+            lo, hi = (float(arr[finite].min()), float(arr[finite].max())) if finite.any() else (0.0, 0.0)
+            arr = np.where(finite, (arr - lo) / (hi - lo), 0.0) if hi > lo else np.zeros_like(arr)
             top = 1.0
         img = Image.fromarray(np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
     if img.mode == "P":
