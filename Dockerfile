@@ -22,7 +22,9 @@ RUN pip install --no-cache-dir --no-deps .
 USER 10001
 # the weights land in the app user's timm cache, so the running container needs no internet
 RUN if [ "$FETCH_WEIGHTS" = "1" ]; then python -m mixviz fetch-weights xception; fi
-ENV HF_HUB_OFFLINE=1
+# no internet at run time, and no watching the app's files for edits (a served demo never changes)
+ENV HF_HUB_OFFLINE=1 \
+    STREAMLIT_SERVER_FILE_WATCHER_TYPE=none
 
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=90s --retries=3 \

@@ -192,6 +192,33 @@ def test_uploads_fill_the_slots_and_bad_files_are_explained():
     assert "my_photo.png" in " ".join(c.value for c in at.code)  # the code snippet names the uploaded file
 
 
+
+def test_uploads_are_decoded_once_and_kept_small(monkeypatch):
+    import ui.store as store
+
+    decoded = []
+    real = store.load_image
+    def counting(source):
+        if isinstance(source, bytes):  # an upload (bundled photos come by path)
+            decoded.append(len(source))
+        return real(source)
+
+    monkeypatch.setattr(store, "load_image", counting)
+    at = fresh()
+    big, thin = io.BytesIO(), io.BytesIO()
+    Image.open(PHOTO).resize((1200, 900)).save(big, format="PNG")
+    Image.new("RGB", (1, 400), "red").save(thin, format="PNG")
+    at.sidebar.file_uploader(key="uploads").set_value([("big.png", big.getvalue(), "image/png"),
+                                                       ("thin.png", thin.getvalue(), "image/png")]).run()
+    at.slider(key="lab_lam").set_value(0.3).run()
+    at.slider(key="lab_lam").set_value(0.7).run()
+    assert not at.exception
+    assert sorted(decoded) == sorted([len(big.getvalue()), len(thin.getvalue())])  # once each, not per rerun
+    assert any("thin.png" in e.value and "1×400 pixels" in e.value for e in at.error)
+    key = at.sidebar.selectbox(key="slot0").value
+    kept = store._UPLOADS[key]  # the fitted picture, not the file's bytes
+    assert kept.size == (store.MAX_SIDE, 288) and kept.mode == "RGB"
+
 def test_gallery_shows_every_method_and_its_controls_work():
     at = fresh("views/gallery.py")
     n = len(mixviz.METHODS)

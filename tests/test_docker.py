@@ -55,3 +55,14 @@ def test_the_healthcheck_command_answers_against_the_served_app():
     finally:
         stop(proc)
     assert subprocess.run(argv, capture_output=True, timeout=30).returncode != 0  # and it fails once the app is gone
+
+
+def test_the_server_config_hides_tracebacks_and_limits_uploads():
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorDetails"] in ("type", "none")  # no traceback naming server files
+    assert config["server"]["enableXsrfProtection"] is True and config["server"]["headless"] is True
+    assert 1 <= config["server"]["maxUploadSize"] <= 50
+    assert config["browser"]["gatherUsageStats"] is False
+    assert ".streamlit" not in (ROOT / ".dockerignore").read_text().split()  # the image serves with it

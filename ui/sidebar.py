@@ -3,10 +3,12 @@ four, swappable), the device in use and the model that serves CAMs."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import streamlit as st
 
 import mixviz
+from mixviz.imaging import READABLE
 from mixviz.samples import PHOTOS, samples
 
 from . import store
@@ -27,10 +29,11 @@ class Inputs:
         return self.keys[:k], self.names[:k]
 
 
-def _name(key: str) -> str:
+def _name(key: str, uploads: dict[str, str] | None = None) -> str:
+    """A slot's display name: the photo's name, or the uploaded file's name without its extension."""
     if key.startswith("sample:"):
         return key.removeprefix("sample:")
-    return st.session_state.get("upload_names", {}).get(key, "upload")
+    return (st.session_state.get("upload_names", {}) if uploads is None else uploads).get(key, "upload")
 
 
 def credit(key: str) -> str:
@@ -54,26 +57,35 @@ def _swap(i: int, j: int) -> None:
 
 
 def _uploads(filled: int) -> list[str]:
-    """Keys of this session's valid uploads; new ones go into the slots in turn; bad ones are explained."""
+    """Keys of this session's valid uploads; new ones go into the slots in turn; bad ones are explained.
+    Each file is decoded once: later reruns find its key, or its error, by the uploader's file id."""
     ss = st.session_state
     ss.setdefault("upload_names", {})
     ss.setdefault("next_slot", 0)
+    seen = ss.setdefault("upload_seen", {})  # file id -> key, or the reason the file cannot be used
     files = st.file_uploader("Upload images (they fill the slots in turn)", accept_multiple_files=True,
-                             key="uploads", help="JPEG, PNG, WebP, BMP, GIF or TIFF; kept in memory only")
+                             key="uploads", help=f"{READABLE}; kept in memory only")
     keys = []
     for f in files or []:
-        key = store.remember_upload(f.getvalue())
-        try:
-            store.image(key)
-        except mixviz.ImageError as e:
-            st.error(f"**{f.name}** cannot be used: {e}")
+        known = seen.get(f.file_id)
+        if known is None or (known.startswith("upload:") and not store.has_upload(known)):
+            try:
+                known = store.add_upload(f.getvalue())
+            except mixviz.ImageError as e:
+                known = str(e)
+            seen[f.file_id] = known
+        if not known.startswith("upload:"):
+            st.error(f"**{f.name}** cannot be used: {known}")
             continue
-        keys.append(key)
-        if key not in ss["upload_names"]:
-            ss["upload_names"][key] = f.name.rsplit(".", 1)[0] or f.name
-            ss.setdefault("upload_files", {})[key] = f.name
-            ss[f"slot{ss['next_slot'] % filled}"] = key
+        keys.append(known)
+        if known not in ss["upload_names"]:
+            ss["upload_names"][known] = f.name.rsplit(".", 1)[0] or f.name
+            ss.setdefault("upload_files", {})[known] = f.name
+            ss[f"slot{ss['next_slot'] % filled}"] = known
             ss["next_slot"] += 1
+    live = {f.file_id for f in files or []}
+    for gone in set(seen) - live:  # removed from the uploader: forget it
+        del seen[gone]
     return keys
 
 
@@ -93,7 +105,7 @@ def sidebar() -> Inputs:
                 ss[f"slot{i}"] = f"sample:{DEFAULTS[i]}"
         for i in range(filled):
             thumb, pick = st.columns((1, 3), vertical_alignment="center")
-            pick.selectbox(f"Slot {i + 1}", options, key=f"slot{i}", format_func=_name)
+            pick.selectbox(f"Slot {i + 1}", options, key=f"slot{i}", format_func=partial(_name, uploads=ss["upload_names"]))
             try:
                 thumb.image(store.thumbnail(ss[f"slot{i}"]))
             except mixviz.ImageError as e:

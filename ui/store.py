@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 import mixviz
-from mixviz.imaging import cover_crop, fit_within, image_size, load_image, to_tensor
+from mixviz.imaging import check_shape, cover_crop, fit_within, image_size, load_image, to_tensor
 from mixviz.methods.guided import feature_attention, semantic_percent_maps
 from mixviz.methods.puzzle import puzzle_saliency
 from mixviz.samples import PHOTOS, samples
@@ -20,20 +20,36 @@ from mixviz.saliency import static_saliency
 
 MAX_SIDE = 384  # images are shown and mixed at most this many pixels on their longer side
 THUMB_SIDE = 96
-_UPLOADS: OrderedDict[str, bytes] = OrderedDict()  # content-addressed, shared by sessions, bounded
+# Uploads, content-addressed and shared by sessions: the decoded image fitted within MAX_SIDE, never the
+# file's bytes and never a file on disk. 64 of them take at most 64 × 384 × 384 × 3 bytes ≈ 28 MB.
+_UPLOADS: OrderedDict[str, Image.Image] = OrderedDict()
 _UPLOADS_MAX = 64
 _LOCK = threading.Lock()
 
 
-def remember_upload(data: bytes) -> str:
-    """Key of an uploaded file's bytes, kept in memory (never on disk) for the cached loaders."""
+def add_upload(data: bytes) -> str:
+    """Key of an uploaded file, decoded once by mixviz.load_image, checked to be big enough to show a mix
+    (mixviz.imaging.check_shape) and kept in memory fitted within MAX_SIDE. Raises ImageError."""
     key = "upload:" + hashlib.sha1(data).hexdigest()
+    if has_upload(key):
+        return key
+    img = load_image(data)
+    check_shape(img, name="the file")
+    img = fit_within(img, MAX_SIDE)
     with _LOCK:
-        _UPLOADS[key] = data
-        _UPLOADS.move_to_end(key)
+        _UPLOADS[key] = img
         while len(_UPLOADS) > _UPLOADS_MAX:
             _UPLOADS.popitem(last=False)
     return key
+
+
+def has_upload(key: str) -> bool:
+    """Whether an upload is still in memory (touching it, so the most used stay)."""
+    with _LOCK:
+        if key in _UPLOADS:
+            _UPLOADS.move_to_end(key)
+            return True
+    return False
 
 
 def sample_path(key: str):
@@ -41,22 +57,18 @@ def sample_path(key: str):
     return samples()[key.removeprefix("sample:")].path.relative_to(PHOTOS.parent.parent)
 
 
-def _source(key: str):
-    if key.startswith("sample:"):
-        return samples()[key.removeprefix("sample:")].path
-    with _LOCK:
-        data = _UPLOADS.get(key)
-    if data is None:
-        raise mixviz.ImageError("this upload is no longer in memory: please upload it again")
-    return data
-
-
 # Images, tensors and maps are cached as shared objects (st.cache_resource: no copy per rerun); the app
 # only reads them, and mixviz never writes into its inputs.
 @st.cache_resource(max_entries=128, show_spinner=False)
 def image(key: str) -> Image.Image:
     """The image of `key`, validated by mixviz.load_image and fitted within MAX_SIDE."""
-    return fit_within(load_image(_source(key)), MAX_SIDE)
+    if key.startswith("sample:"):
+        return fit_within(load_image(samples()[key.removeprefix("sample:")].path), MAX_SIDE)
+    with _LOCK:
+        img = _UPLOADS.get(key)
+    if img is None:
+        raise mixviz.ImageError("this upload is no longer in memory: please upload it again")
+    return img
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -86,7 +98,7 @@ def contact_sheet(names: tuple[str, ...], columns: int = 3) -> bytes:
     return buf.getvalue()
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False)  # ≤ 64 × 1.8 MB; a miss costs one resize
 def at_size(key: str, size: tuple[int, int]) -> torch.Tensor:
     """(3, H, W) the image covering `size` and centre-cropped, as mixviz.imaging.to_batch makes it."""
     return cover_crop(to_tensor(image(key)), *size)
@@ -104,7 +116,7 @@ def model():
     return mixviz.load_model()
 
 
-@st.cache_resource(max_entries=512, show_spinner=False)
+@st.cache_resource(max_entries=128, show_spinner=False)  # ≤ 128 × 0.6 MB; a miss costs a forward pass
 def guide_map(kind: str, key: str, size: tuple[int, int]) -> torch.Tensor:
     """(H, W) one image's map at the common size: "saliency:<opencv kind>", "attention" (the model's
     final feature grid), "spm" (SnapMix's semantic percent map) or "puzzle" (loss-gradient saliency)."""

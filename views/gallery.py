@@ -1,5 +1,6 @@
 """Gallery: every method on the same inputs and seed, in a grid like the lecture slides."""
 import io
+from dataclasses import replace
 
 import matplotlib.pyplot as plt
 import streamlit as st
@@ -20,10 +21,11 @@ st.caption("Every method on the same images and seed, with its label weights (in
            "Four-input methods use slots 3 and 4 when you choose four slots in the sidebar, else the default photos.")
 
 
-@st.cache_data(max_entries=16, show_spinner="Mixing every method (the guided ones compute their maps once)…")
+@st.cache_data(max_entries=8, show_spinner="Mixing every method (the guided ones compute their maps once)…")
 def gallery(keys: tuple[str, ...], names: tuple[str, ...], seed: int, lam: float | None, alpha: float,
             methods: tuple[str, ...]) -> dict[str, MixResult]:
-    """Each method's mix of the first n_inputs images, kept light: the image, weights and label only."""
+    """Each method's mix of the first n_inputs images, kept light: the image (8-bit, as it is shown), the
+    weights and the label only: a cached gallery takes a quarter of the memory float images would."""
     x = store.batch(keys)
     size = tuple(x.shape[2:])
     out = {}
@@ -32,7 +34,8 @@ def gallery(keys: tuple[str, ...], names: tuple[str, ...], seed: int, lam: float
         k = spec.n_inputs
         maps = maps_for(name, keys[:k], size, spec.defaults())
         r = mixviz.mix(name, x[:k], labels=list(names[:k]), seed=seed, lam=lam, alpha=alpha, maps=maps)
-        out[name] = MixResult(name, r.image.cpu(), torch.empty(0), r.weights.cpu(), r.label, r.lam)
+        image = (r.image.cpu().clamp(0, 1) * 255 + 0.5).to(torch.uint8)
+        out[name] = MixResult(name, image, torch.empty(0), r.weights.cpu(), r.label, r.lam)
     return out
 
 
@@ -66,7 +69,7 @@ for start in range(0, len(methods), columns):
     for col, name in zip(st.columns(columns), methods[start:start + columns]):
         r = results[name]
         weights = ", ".join(f"{w:.2f}" for w in r.weights.tolist())
-        col.image(to_pil(r.image), caption=f"{mixviz.METHODS[name].title} · {weights}", width="stretch",
+        col.image(to_pil(r.image.float() / 255), caption=f"{mixviz.METHODS[name].title} · {weights}", width="stretch",
                   output_format="JPEG")
 
 credits = [credit(k) for k in keys]
@@ -74,7 +77,7 @@ credits = [credit(k) for k in keys]
 
 def gallery_png() -> bytes:
     fig = gallery_figure(torch.empty(0), list(names), seed=int(seed), credits=credits, columns=columns,
-                         results=results)
+                         results={n: replace(r, image=r.image.float() / 255) for n, r in results.items()})
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=150)
     plt.close(fig)  # a server draws many: free each one
