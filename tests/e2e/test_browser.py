@@ -2,16 +2,20 @@
 driven by Playwright, visits every page, moves a slider and uploads a photo and a broken file.
 Screenshots go to tests/e2e/screenshots/ (not committed) for a person to look at."""
 import io
+import mimetypes
 import os
 import re
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
-from serve import free_port, launch, serve, settle, stop  # noqa: E402
+sys.path.insert(0, str(ROOT / "tests"))
+from corpus import corpus  # noqa: E402
+from serve import free_port, launch, rss_mb, serve, settle, stop  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(bool(os.environ.get("MIXVIZ_SKIP_BROWSER")),
                                                    reason="MIXVIZ_SKIP_BROWSER is set (the caller's choice)")]
@@ -27,13 +31,18 @@ EXCEPTION = '[data-testid="stException"]'
 
 
 @pytest.fixture(scope="module")
-def app_url():
+def server():
     port = free_port()
     log = open(SHOTS.parent / "server.log", "wb")
     proc = serve(port, log=log)
-    yield f"http://127.0.0.1:{port}"
+    yield f"http://127.0.0.1:{port}", proc
     stop(proc)
     log.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(server):
+    return server[0]
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +132,71 @@ def test_downloads_are_png_pictures(app_url, page, path, button):
     img = Image.open(io.BytesIO(data))
     assert img.format == "PNG" and img.width >= 800 and img.height >= 500
     assert page.locator(EXCEPTION).count() == 0
+
+
+def poll(condition, what: str, timeout: float = 120.0) -> None:
+    """Wait until `condition()` holds, checking twice a second."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.5)
+
+
+def usable_in_the_app(size) -> bool:
+    """The app's rule (mixviz.imaging.check_shape): 16 pixels a side at least, sides at most 10:1."""
+    return size is not None and min(size) >= 16 and max(size) <= 10 * min(size)
+
+
+def test_the_hostile_corpus_gets_clear_messages_and_the_app_keeps_working(server, page):
+    """Every file of tests/corpus.py uploaded to the running app: each refused one is named once with its
+    reason, every usable one can be chosen for a slot, the page keeps working, memory stays put, and nothing
+    the browser receives names a path on the server."""
+    url, proc = server
+    page.goto(f"{url}/?method=mixup")
+    settle(page, '[data-testid="stPlotlyChart"] .main-svg')
+    before = rss_mb(proc.pid)
+    cases = corpus()
+    refused = [c.name for c in cases if not usable_in_the_app(c.size)]
+    uploader = page.locator('[data-testid="stSidebar"] [data-testid="stFileUploader"] input[type="file"]')
+    for start in range(0, len(cases), 12):  # a dozen at a time, as a user might drop a folder's worth
+        uploader.set_input_files([{"name": c.name, "mimeType": mimetypes.guess_type(c.name)[0]
+                                   or "application/octet-stream", "buffer": c.data} for c in cases[start:start + 12]])
+        chips = page.locator('[data-testid="stFileChip"]')
+        poll(lambda: chips.count() >= min(start + 12, len(cases)), "the files to upload")
+    alerts = page.locator('[data-testid="stAlertContentError"]')
+    poll(lambda: all(n in " ".join(alerts.all_inner_texts()) for n in refused), "a message for every refused file")
+    settle(page, '[data-testid="stPlotlyChart"] .main-svg')
+    errors = alerts.all_inner_texts()
+    for name in refused:  # each refused file is named once, with a reason a person can act on
+        said = [e for e in errors if f"{name} cannot be used" in e]
+        assert len(said) == 1 and re.search("empty|not an image|damaged|megapixels|too small|too long",
+                                            said[0]), (name, said)
+    assert len(errors) == len(refused)  # and no usable file is refused
+    html = page.content()
+    assert str(ROOT) not in html and "site-packages" not in html and "/tmp/" not in html
+    assert page.locator(EXCEPTION).count() == 0
+    page.screenshot(path=str(SHOTS / "hostile_uploads.png"), full_page=True)
+
+    usable = [c.name.rsplit(".", 1)[0] for c in cases if c.name not in refused]
+    slot = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.get_by_role("combobox")
+    chosen = slot.input_value()
+    assert chosen in usable, chosen  # slot 1 holds an upload
+    for name in usable:  # every usable file can be chosen for a slot, under its own name
+        slot.click()
+        slot.press("Control+a")
+        slot.press_sequentially(name)  # typed as a person would: the list filters to it
+        poll(lambda: name in page.get_by_role("option").all_inner_texts(), f"{name} among slot 1's choices")
+        slot.press("Escape")
+    assert slot.input_value() == chosen
+
+    # the app keeps working: the λ slider still changes the label
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="λ").get_by_role("slider").first
+    thumb.focus()
+    for _ in range(5):
+        thumb.press("ArrowRight")
+    poll(lambda: "0.550" in label_text(page), "the label at λ = 0.55")
+    settle(page, '[data-testid="stPlotlyChart"] .main-svg')
+    assert page.locator(EXCEPTION).count() == 0
+    grown = rss_mb(proc.pid) - before
+    print(f"server RSS {before:.0f} MB before the corpus, grown by {grown:.0f} MB")
+    assert grown < 150, f"the server grew by {grown:.0f} MB on {len(cases)} small files"
