@@ -2,6 +2,9 @@
 import streamlit as st
 
 from ui.sidebar import sidebar
+from ui.tuning import one_thread
+
+one_thread()  # for this run; the model's forward pass takes every core (ui/tuning.py)
 
 st.set_page_config(page_title="mixviz: image-mixing augmentation", page_icon=":material/science:", layout="wide")
 page = st.navigation([

@@ -251,3 +251,27 @@ def test_the_photo_licences_open_in_the_app():
     assert "Sources of the bundled sample photos" in shown and "chelsea" in shown.lower()
     assert {e.label for e in at.expander} >= {"GPL-2", "GPL-3", "LGPL-3"}
 
+
+
+def test_the_server_runs_light_work_on_one_thread_and_the_network_on_every_core():
+    import gc
+
+    import torch
+
+    from ui import store
+    from ui.tuning import CORES
+
+    fresh()
+    assert gc.get_freeze_count() > 100_000  # the startup objects are out of every later full collection
+    m = store.model()
+    seen = []
+    hook = m.net.register_forward_pre_hook(lambda *_: seen.append(torch.get_num_threads()))
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        with torch.inference_mode():
+            m.net(m.preprocess(store.image("sample:cat")))
+        assert seen == [CORES] and torch.get_num_threads() == 1  # every core inside, one thread after
+    finally:
+        hook.remove()
+        torch.set_num_threads(before)

@@ -18,6 +18,8 @@ from mixviz.methods.puzzle import puzzle_saliency
 from mixviz.samples import PHOTOS, samples
 from mixviz.saliency import static_saliency
 
+from .tuning import CORES, freeze_startup_objects
+
 MAX_SIDE = 384  # images are shown and mixed at most this many pixels on their longer side
 THUMB_SIDE = 96
 # Uploads, content-addressed and shared by sessions: the decoded image fitted within MAX_SIDE, never the
@@ -112,8 +114,13 @@ def batch(keys: tuple[str, ...]) -> torch.Tensor:
 
 @st.cache_resource(show_spinner="Loading the pretrained model (once per server)…")
 def model():
-    """The best available pretrained model (Xception, else EfficientNet-Lite0 offline), built once."""
-    return mixviz.load_model()
+    """The best available pretrained model (Xception, else EfficientNet-Lite0 offline), built once; its
+    forward pass runs on every core, and the script run goes back to one thread after it."""
+    m = mixviz.load_model()
+    m.net.register_forward_pre_hook(lambda *_: torch.set_num_threads(CORES))
+    m.net.register_forward_hook(lambda *_: torch.set_num_threads(1))
+    freeze_startup_objects()
+    return m
 
 
 @st.cache_resource(max_entries=128, show_spinner=False)  # ≤ 128 × 0.6 MB; a miss costs a forward pass
