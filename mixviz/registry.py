@@ -4,6 +4,9 @@ from __future__ import annotations
 from .types import MethodSpec, MixError
 
 METHODS: dict[str, MethodSpec] = {}
+# The families a MethodSpec belongs to, in the lectures' order, with the titles the app shows
+FAMILIES = {"blend": "Blending", "cut": "Cut and paste", "tiles": "Tiles and concatenation",
+            "guided": "Guided by maps"}
 
 
 def register(**spec_fields):

@@ -8,6 +8,7 @@ import torch
 
 import mixviz
 from mixviz.imaging import to_pil
+from mixviz.registry import FAMILIES
 from mixviz.render import gallery_figure
 from mixviz.types import MixResult
 from ui import store
@@ -39,7 +40,7 @@ def gallery(keys: tuple[str, ...], names: tuple[str, ...], seed: int, lam: float
     return out
 
 
-families = sorted({s.family for s in mixviz.METHODS.values()}, key=["blend", "cut", "tiles", "guided"].index)
+families = list(FAMILIES)
 c1, c2, c3, c4 = st.columns((1, 1, 2, 2), vertical_alignment="bottom")
 seed = c1.number_input("Seed", 0, 2**31 - 1, 0, 1, key="gal_seed")
 c2.button("Re-roll", key="gal_reroll", icon=":material/casino:",

@@ -12,14 +12,13 @@ from mixviz.charts import beta_chart, label_chart
 from mixviz.guides import guide_views
 from mixviz.imaging import shade, to_pil
 from mixviz.labels import smooth_label
+from mixviz.registry import FAMILIES
 from mixviz.render import code_snippet, formula_lines, lam_caption, method_figure
 from ui import store
 from ui.maps import maps_for
 from ui.params import param_widgets
 from ui.sidebar import credit, current
 
-FAMILIES = {"blend": "Blending", "cut": "Cut and paste", "tiles": "Tiles and concatenation",
-            "guided": "Guided by maps"}
 NUM_CLASSES = 1000  # label smoothing spreads ε over the ImageNet classes the models know
 
 inputs = current()
