@@ -1,7 +1,7 @@
 """Many users at once: the real server and N browser sessions (Playwright, one Chromium) for a while, each
 switching methods, moving the λ slider and uploading photos, now and then a broken file.
 
-    python bench/soak.py [--sessions 10] [--seconds 120] [--seed 0] [--json soak.json]
+    python bench/soak.py [--sessions 10] [--seconds 120] [--seed 0] [--methods ...] [--json soak.json]
 
 Reports the errors (target 0): exceptions on a page, actions that time out, page errors in the browser,
 tracebacks in the server's log. Then the time from an action to the new picture on the page (p50/p95):
@@ -57,12 +57,14 @@ def cpu_seconds(pid: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / tick
 
 
-def methods() -> list[tuple[str, str, str]]:
-    """(name, its title, its family's title) of the methods with a λ slider, every family represented."""
+def methods(only: list[str] | None = None) -> list[tuple[str, str, str]]:
+    """(name, its title, its family's title) of the methods with a λ slider (every family has some),
+    or of those named in `only`."""
     import mixviz
     from mixviz.registry import FAMILIES
 
-    return [(n, s.title, FAMILIES[s.family]) for n, s in mixviz.METHODS.items() if s.uses_lam]
+    return [(n, s.title, FAMILIES[s.family]) for n, s in mixviz.METHODS.items()
+            if s.uses_lam and (only is None or n in only)]
 
 
 def photo(rng: random.Random, tag: str) -> tuple[str, bytes]:
@@ -209,16 +211,17 @@ async def warm_up(browser, url: str, catalogue) -> None:
     await context.close()
 
 
-def percentile(values: list[float], q: float) -> float:
+def percentile_ms(values: list[float], q: float) -> int | None:
+    """The q-th percentile of seconds, in whole ms (None when nothing was timed)."""
     if len(values) < 2:
-        return values[0] if values else float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+        return round(1000 * values[0]) if values else None
+    return round(1000 * statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1])
 
 
-async def soak(sessions: int, seconds: float, seed: int) -> dict:
+async def soak(sessions: int, seconds: float, seed: int, only: list[str] | None = None) -> dict:
     from playwright.async_api import async_playwright
 
-    catalogue, broken = methods(), broken_files()
+    catalogue, broken = methods(only), broken_files()
     port = free_port()
     log_path = Path(tempfile.mkstemp(prefix="mixviz_soak_", suffix=".log")[1])
     with open(log_path, "wb") as log:
@@ -253,7 +256,7 @@ async def soak(sessions: int, seconds: float, seed: int) -> dict:
         log_path.unlink()
     return {
         "sessions": sessions, "seconds": round(wall, 1), "actions": tally.actions, "errors": tally.errors,
-        "ms": {k: {"n": len(v), "p50": round(1000 * percentile(v, 50)), "p95": round(1000 * percentile(v, 95))}
+        "ms": {k: {"n": len(v), "p50": percentile_ms(v, 50), "p95": percentile_ms(v, 95)}
                for k, v in tally.times.items()},
         "rss_mb": {"idle": round(idle), "warm": round(warm), "peak": round(max(tally.rss + [end])),
                    "end": round(end), "closed": round(closed)},
@@ -263,18 +266,22 @@ async def soak(sessions: int, seconds: float, seed: int) -> dict:
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sessions", type=int, default=10)
     ap.add_argument("--seconds", type=float, default=120)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--methods", nargs="+", help="only these methods (default: every method with λ)")
     ap.add_argument("--json", type=Path, help="also write the results here")
-    args = ap.parse_args()
-    r = asyncio.run(soak(args.sessions, args.seconds, args.seed))
+    args = ap.parse_args(argv)
+    r = asyncio.run(soak(args.sessions, args.seconds, args.seed, args.methods))
     print(f"{r['sessions']} sessions for {r['seconds']} s: {r['actions']} actions, {len(r['errors'])} errors")
     for e in r["errors"][:20]:
         print("  ", e)
     for kind, m in r["ms"].items():
+        if not m["n"]:
+            print(f"{kind:>7}: none in this run")
+            continue
         print(f"{kind:>7} → new picture: p50 {m['p50']} ms, p95 {m['p95']} ms ({m['n']} times)")
     mem = r["rss_mb"]
     print(f"server RSS (MB): idle {mem['idle']}, after warm-up {mem['warm']}, peak {mem['peak']}, "
