@@ -158,7 +158,8 @@ async def upload(page, rng, tag: str, broken) -> float:
     elapsed = time.perf_counter() - start
     if len(files) == 2:  # the broken one is named in a message
         await page.wait_for_function(
-            "n => [...document.querySelectorAll('[data-testid=stAlertContentError]')].some(e => e.innerText.includes(n))",
+            "n => [...document.querySelectorAll('[data-testid=stAlertContentError]')]"
+            ".some(e => e.innerText.includes(n))",
             arg=files[1][0], timeout=TIMEOUT_MS)
     return elapsed
 

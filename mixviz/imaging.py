@@ -88,7 +88,7 @@ def check_shape(image: Image.Image, min_side: int = 16, max_aspect: float = 10.0
         raise ImageError(f"{name} is {w}×{h} pixels: too small to show a mix (at least {min_side} pixels a side)")
     if max(w, h) > max_aspect * min(w, h):
         raise ImageError(f"{name} is {w}×{h} pixels: too long and thin to show a mix "
-                         f"(at most {max_aspect:g} times longer than wide)")
+                         f"(its longer side at most {max_aspect:g} times its shorter)")
 
 
 def to_rgb(img: Image.Image) -> Image.Image:

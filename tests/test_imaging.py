@@ -135,3 +135,16 @@ def test_arrays_pil_and_tensors_round_trip():
     with pytest.raises(mixviz.ImageError):
         to_tensor(np.zeros((4, 4, 7), np.uint8))
     assert cover_crop(t, 30, 40) is t
+
+
+@pytest.mark.parametrize("size,match", [((32, 32), None), ((16, 160), None), ((160, 16), None),
+                                        ((15, 100), "too small"), ((20, 201), "too long"), ((201, 20), "too long")])
+def test_check_shape_is_the_apps_rule(size, match):
+    from mixviz.imaging import check_shape
+
+    img = Image.new("RGB", size)
+    if match is None:
+        check_shape(img)  # CIFAR's 32×32 and exactly 10:1 pass
+    else:
+        with pytest.raises(mixviz.ImageError, match=f"{size[0]}×{size[1]} pixels: {match}"):
+            check_shape(img)

@@ -105,7 +105,8 @@ def sidebar() -> Inputs:
                 ss[f"slot{i}"] = f"sample:{DEFAULTS[i]}"
         for i in range(filled):
             thumb, pick = st.columns((1, 3), vertical_alignment="center")
-            pick.selectbox(f"Slot {i + 1}", options, key=f"slot{i}", format_func=partial(_name, uploads=ss["upload_names"]))
+            pick.selectbox(f"Slot {i + 1}", options, key=f"slot{i}",
+                           format_func=partial(_name, uploads=ss["upload_names"]))  # works outside the run too
             try:
                 thumb.image(store.thumbnail(ss[f"slot{i}"]))
             except mixviz.ImageError as e:
