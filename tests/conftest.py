@@ -20,3 +20,15 @@ def images(k, h, w, seed=0, device="cpu"):
     """k distinct random images (K, 3, H, W) in [0, 1]."""
     g = torch.Generator().manual_seed(seed)
     return torch.rand(k, 3, h, w, generator=g).to(device)
+
+
+@pytest.fixture
+def forward_passes():
+    """The forward passes of the served model (mixviz.load_model's instance) while the test runs: a list
+    that grows by one per pass."""
+    import mixviz
+
+    calls = []
+    handle = mixviz.load_model().net.register_forward_pre_hook(lambda *_: calls.append(1))
+    yield calls
+    handle.remove()

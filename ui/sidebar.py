@@ -29,11 +29,11 @@ class Inputs:
         return self.keys[:k], self.names[:k]
 
 
-def _name(key: str, uploads: dict[str, str] | None = None) -> str:
-    """A slot's display name: the photo's name, or the uploaded file's name without its extension."""
+def _name(key: str, uploads: dict[str, str]) -> str:
+    """A slot's display name: the photo's name, or the uploaded file's name (`uploads`: key -> name)."""
     if key.startswith("sample:"):
         return key.removeprefix("sample:")
-    return (st.session_state.get("upload_names", {}) if uploads is None else uploads).get(key, "upload")
+    return uploads.get(key, "upload")
 
 
 def credit(key: str) -> str:
@@ -133,7 +133,7 @@ def sidebar() -> Inputs:
     # a formula wider than its column scrolls instead of being cut off; lecture mode enlarges everything
     st.html("<style>.katex-display { overflow-x: auto; overflow-y: hidden; }"
             + ("html { font-size: 20px; } .katex { font-size: 1.15em; }" if lecture else "") + "</style>")
-    return Inputs(keys, tuple(_name(k) for k in keys), filled, lecture)
+    return Inputs(keys, tuple(_name(k, ss["upload_names"]) for k in keys), filled, lecture)
 
 
 def current() -> Inputs:
