@@ -134,11 +134,12 @@ def test_downloads_are_png_pictures(app_url, page, path, button):
     assert page.locator(EXCEPTION).count() == 0
 
 
-def poll(condition, what: str, timeout: float = 120.0) -> None:
-    """Wait until `condition()` holds, checking twice a second."""
+def poll(condition, what, timeout: float = 120.0) -> None:
+    """Wait until `condition()` holds, checking twice a second; `what` (text, or a function giving it)
+    says what was awaited."""
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what() if callable(what) else what}"
         time.sleep(0.5)
 
 
@@ -162,7 +163,8 @@ def test_the_hostile_corpus_gets_clear_messages_and_the_app_keeps_working(server
         uploader.set_input_files([{"name": c.name, "mimeType": mimetypes.guess_type(c.name)[0]
                                    or "application/octet-stream", "buffer": c.data} for c in cases[start:start + 12]])
         chips = page.locator('[data-testid="stFileChip"]')
-        poll(lambda: chips.count() >= min(start + 12, len(cases)), "the files to upload")
+        poll(lambda: chips.count() >= min(start + 12, len(cases)),
+             lambda: f"files {start + 1}-{start + 12} to upload ({chips.count()} shown)")
     alerts = page.locator('[data-testid="stAlertContentError"]')
     poll(lambda: all(n in " ".join(alerts.all_inner_texts()) for n in refused), "a message for every refused file")
     settle(page, '[data-testid="stPlotlyChart"] .main-svg')
@@ -200,3 +202,27 @@ def test_the_hostile_corpus_gets_clear_messages_and_the_app_keeps_working(server
     grown = rss_mb(proc.pid) - before
     print(f"server RSS {before:.0f} MB before the corpus, grown by {grown:.0f} MB")
     assert grown < 150, f"the server grew by {grown:.0f} MB on {len(cases)} small files"
+
+
+def test_soak_benchmark_runs(tmp_path):
+    """bench/soak.py still runs as a user runs it (its own process: this file's browser holds an event loop):
+    two sessions, no errors. Here, so that no other browser test runs beside it."""
+    import json
+    import subprocess
+
+    run = subprocess.run([sys.executable, str(ROOT / "bench" / "soak.py"), "--sessions", "2", "--seconds", "40",
+                          "--methods", "mixup", "cutmix", "saliencymix", "--json", str(tmp_path / "soak.json")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0 and "sessions for" in run.stdout, run.stdout + run.stderr
+    r = json.loads((tmp_path / "soak.json").read_text())
+    assert r["errors"] == [] and r["actions"] >= 2 and r["actions"] == sum(m["n"] for m in r["ms"].values())
+    assert 0 < r["rss_mb"]["warm"] <= r["rss_mb"]["peak"] and r["growth"] < 0.2
+
+
+def test_the_soak_switches_to_every_family():
+    sys.path.insert(0, str(ROOT / "bench"))
+    from soak import methods
+
+    from mixviz.registry import FAMILIES
+
+    assert {family for _, _, family in methods()} == set(FAMILIES.values())
