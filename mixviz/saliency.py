@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -21,6 +20,8 @@ def static_saliency(image: ImageLike, kind: str = "fine_grained") -> torch.Tenso
     """(H, W) float saliency in [0, 1] from OpenCV's cv2.saliency, on the 8-bit image."""
     if kind not in KINDS:
         raise MixError(f"saliency kind must be one of {KINDS}, got {kind!r}")
+    import cv2  # loaded on first use: `import mixviz` must not load OpenCV
+
     rgb = (to_tensor(image).clamp(0, 1).permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
     bgr = np.ascontiguousarray(rgb[:, :, ::-1])
     maker = (cv2.saliency.StaticSaliencyFineGrained_create if kind == "fine_grained"
