@@ -10,7 +10,7 @@ import torch
 
 from . import labels as L
 from .imaging import ImageLike, to_batch
-from .methods.base import Method, take
+from .methods.base import Method, Params, take
 from .registry import get
 from .sampling import Draw, make_generator, pick_device, real_dtype
 from .types import MethodSpec, MixError, MixResult
@@ -34,17 +34,20 @@ def _check_common(alpha: float, lam) -> None:
 
 
 def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequence[Hashable] | None = None,
-        seed: int = 0, device: str | torch.device | None = None, lam: float | None = None, alpha: float = 1.0,
+        seed: int = 0, device: str | torch.device | None = None, lam: float | None = None, alpha: float | None = None,
         label_smoothing: float = 0.0, num_classes: int | None = None, image_size: tuple[int, int] | None = None,
         maps: torch.Tensor | None = None, **params: Any) -> MixResult:
     """Mix `images` (as many as the method takes) with `method` and explain the result.
 
-    lam=None draws λ ~ Beta(alpha, alpha) from `seed`; a number fixes it. Images of different sizes
+    lam=None draws λ ~ Beta(alpha, alpha) from `seed` (alpha=None: the method's default, its authors'
+    value; methods whose spec has alpha None draw as their authors do, see MethodSpec.lam_draw);
+    a number fixes it. Images of different sizes
     are scaled to cover the first image's size (or `image_size`, (H, W)) and centre-cropped. Label smoothing needs
     `num_classes`. Tensors in the result live on `device` (cuda, then mps, then cpu when None).
     Guided methods take `maps` (K, H, W), one per input at the common size, or compute them.
     """
     spec = get(method)
+    alpha = _alpha(spec, alpha)
     _check_common(alpha, lam)
     values = resolve_params(spec, params)
     x = to_batch(images, size=image_size)
@@ -61,19 +64,21 @@ def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequenc
     dev = pick_device(device)
     x = x.to(dev)
     _, c, h, w = x.shape
-    draw = Draw(1, c, h, w, dev, x.dtype, make_generator(seed), lam, float(alpha), values)
+    draw = Draw(1, c, h, w, dev, x.dtype, make_generator(seed), lam, alpha, values)
     impl = spec.impl
     p = impl.draw(draw)
+    prepare(impl, p, x, values, maps, [slice(i, i + 1) for i in range(k)])
     xs = [x[i:i + 1] for i in range(k)]
-    stats = impl.per_image(x, values, _check_maps(maps, x, impl.maps_any_size))
-    p["_inputs"] = _route(stats, [slice(i, i + 1) for i in range(k)])
-    p.update(impl.plan(p))
     out = torch.empty_like(xs[0])
     impl.apply(xs, p, out)
     image = impl.display(out, xs, p)[0]
     masks = impl.masks_for(p, xs)[0]
-    weights = impl.weights_for(p, k, h, w)[0].to(dev, real_dtype(dev))
-    label = L.label_dict(names, weights.tolist(), union=impl.union_label(p))
+    weights = impl.weights_for(p, k, h, w)
+    if k == 2:
+        weights = impl.class_weights(weights, torch.tensor([names[0] == names[1]], device=weights.device))
+    weights = weights[0].to(dev, real_dtype(dev))
+    rule = impl.label_rule(p)
+    label = L.label_dict(names, weights.tolist(), union=rule == "union")
     info = impl.info(p, xs)
     if impl.distinct_classes and len(set(names)) < len(names):
         info["note"] = f"{spec.title} mixes images of different classes; these share a class"
@@ -83,8 +88,28 @@ def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequenc
     if type(impl).display is not Method.display:
         info["raw"] = out[0]  # what training sees, before `display` made it viewable
     lam_drawn = p.get("lam")
+    corrected = info.get("lam_corrected")
     return MixResult(method=spec.name, image=image, masks=masks, weights=weights, label=label,
-                     lam=float(lam_drawn[0]) if lam_drawn is not None else None, info=info)
+                     lam=float(lam_drawn[0]) if lam_drawn is not None else None, info=info,
+                     used=impl.used(p, xs)[0], label_rule=rule,
+                     lam_corrected=float(corrected) if corrected is not None else None)
+
+
+def _alpha(spec: MethodSpec, alpha: float | None) -> float:
+    """The caller's α, else the method's default (its authors' value; 1 where its draw uses none)."""
+    if alpha is not None:
+        return alpha
+    return spec.alpha if spec.alpha is not None else 1.0
+
+
+def prepare(impl: Method, p: Params, x: torch.Tensor, values: dict, maps: torch.Tensor | None,
+            sources: list) -> None:
+    """The steps between drawing `p` and writing pixels, in place on `p`: each image's statistics
+    (from `maps` where given), routed so that input j of every sample sees its own source's rows
+    (sources[j] indexes x), then the method's plan."""
+    stats = impl.per_image(x, values, _check_maps(maps, x, impl.maps_any_size))
+    p["_inputs"] = _route(stats, sources)
+    p.update(impl.plan(p))
 
 
 def _check_maps(maps: torch.Tensor | None, x: torch.Tensor, any_size: bool = False) -> torch.Tensor | None:
@@ -122,12 +147,13 @@ def _segments(batch: int, k: int):
 
 def mix_batch(method: str, x: torch.Tensor, y: torch.Tensor | None = None, num_classes: int | None = None,
               generator: torch.Generator | None = None, lam: float | torch.Tensor | None = None,
-              alpha: float = 1.0, label_smoothing: float = 0.0, out: torch.Tensor | None = None,
+              alpha: float | None = None, label_smoothing: float = 0.0, out: torch.Tensor | None = None,
               maps: torch.Tensor | None = None, **params: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Mix a training batch x (B, C, H, W), float in [0, 1], on its own device; returns (x_mixed, y_soft).
 
     Sample i is mixed with x[i − 1] (and x[i − 2], x[i − 3] for four-input methods), as torchvision's
-    `roll` pairing does; every sample draws its own λ, box or mask from `generator`. y holds class
+    `roll` pairing does, except where a method picks partners from the labels (BC and BC+ pair each
+    sample with one of another class); every sample draws its own λ, box or mask from `generator`. y holds class
     indices (B,) with `num_classes`, or soft targets (B, N); y_soft is float32 (B, N).
 
     `out`: a preallocated tensor like x that receives the mixed batch and is returned, so a training
@@ -136,6 +162,7 @@ def mix_batch(method: str, x: torch.Tensor, y: torch.Tensor | None = None, num_c
     Guided methods take `maps` (B, H, W), one per image of x, or compute them (slower: per image).
     """
     spec = get(method)
+    alpha = _alpha(spec, alpha)
     _check_common(alpha, lam)
     values = resolve_params(spec, params)
     if not isinstance(x, torch.Tensor) or x.dim() != 4:
@@ -162,19 +189,25 @@ def mix_batch(method: str, x: torch.Tensor, y: torch.Tensor | None = None, num_c
         targets = L.one_hot(y.to(x.device), num_classes)
 
     impl = spec.impl
-    draw = Draw(b, c, h, w, x.device, x.dtype, generator, lam, float(alpha), values)
+    draw = Draw(b, c, h, w, x.device, x.dtype, generator, lam, alpha, values)
     p = impl.draw(draw)
     k = impl.n_sources(p)
-    stats = impl.per_image(x, values, _check_maps(maps, x, impl.maps_any_size))
-    p["_inputs"] = _route(stats, [(torch.arange(b, device=x.device) - j) % b for j in range(k)])
-    p.update(impl.plan(p))
-    for samples, sources in _segments(b, k):
+    every = torch.arange(b, device=x.device)
+    partner = impl.partners(draw, targets.argmax(1)) if targets is not None else None
+    if partner is None:
+        sources = [(every - j) % b for j in range(k)]
+        segments = _segments(b, k)
+    else:
+        sources = [every, partner]
+        segments = [(every, sources)]
+    prepare(impl, p, x, values, maps, sources)
+    for samples, srcs in segments:
         if isinstance(samples, torch.Tensor):
             samples = samples.to(x.device)
-        sources = [s if isinstance(s, slice) else s.to(x.device) for s in sources]
-        xs = [x[s] if isinstance(s, slice) else x.index_select(0, s) for s in sources]
+        srcs = [s if isinstance(s, slice) else s.to(x.device) for s in srcs]
+        xs = [x[s] if isinstance(s, slice) else x.index_select(0, s) for s in srcs]
         q = take(p, samples)
-        q["_inputs"] = _route(stats, sources)
+        q["_inputs"] = [{name: v[samples] for name, v in routed.items()} for routed in p["_inputs"]]
         if isinstance(samples, slice):
             impl.apply(xs, q, out[samples])
         else:
@@ -185,9 +218,11 @@ def mix_batch(method: str, x: torch.Tensor, y: torch.Tensor | None = None, num_c
     if targets is None:
         return out, None
     weights = impl.weights_for(p, k, h, w).to(device=x.device, dtype=targets.dtype)
-    rolled = [targets.roll(j, 0) for j in range(k)]
+    chosen = [targets[s] for s in sources]
+    if k == 2:
+        weights = impl.class_weights(weights, (chosen[0] == chosen[1]).all(1))
     if impl.union_label(p):
-        y_soft = torch.stack([r * (weights[:, j:j + 1] > 0) for j, r in enumerate(rolled)]).amax(0)
+        y_soft = torch.stack([r * (weights[:, j:j + 1] > 0) for j, r in enumerate(chosen)]).amax(0)
     else:
-        y_soft = sum(weights[:, j:j + 1] * r for j, r in enumerate(rolled))
+        y_soft = sum(weights[:, j:j + 1] * r for j, r in enumerate(chosen))
     return out, L.smooth(y_soft, label_smoothing)

@@ -67,10 +67,14 @@ class ParamSpec:
 class MethodSpec:
     """What the app and the docs need to know about a method, and the batched code that runs it.
 
-    `label_rule` says how the label weights relate to the masks:
-    "area" (weight of input k = mean of its mask), "lam" (weights are the mixing
-    coefficients), "first" (label of the first input only), "kept" (one input, label kept),
-    "union" (multi-hot union of the inputs' labels, SpliceMix).
+    `label_rule` says how the label weights relate to the masks, by default (a call's MixResult says
+    which rule made its label): "area" (weight of input k = mean of its mask), "lam" (weights are the
+    mixing coefficients), "first" (label of the first input only), "kept" (one input, label kept),
+    "union" (multi-hot union of the inputs' labels, SpliceMix), "semantic" (each weight is the share
+    of that image's class activation the mix keeps, SnapMix: the weights need not sum to 1).
+
+    `alpha`: the default α of Beta(α, α) when λ is drawn (the authors' value), or None where the
+    method draws its parameters without α when λ is not fixed; `lam_draw` then says how.
     """
 
     name: str
@@ -84,6 +88,8 @@ class MethodSpec:
     needs: str = "none"
     uses_lam: bool = True
     label_rule: str = "area"
+    alpha: float | None = 1.0
+    lam_draw: str = ""
     impl: Any = field(default=None, repr=False, compare=False)
 
     def param(self, name: str) -> ParamSpec:
@@ -102,9 +108,14 @@ class MixResult:
 
     image: (C, H, W) float in [0, 1], the mixed image as shown.
     masks: (K, H, W), share of input k in each output pixel.
+    used: (K, H, W), in input k's own coordinates, how much of each of its pixels the mix shows
+        (where a method moves, crops or resizes an input this differs from its mask).
     weights: (K,), label weight of input k.
     label: {class name or index: weight}.
+    label_rule: the rule that made `label` (see MethodSpec.label_rule).
     lam: the λ that was drawn (or fixed by the caller); None for methods without λ.
+    lam_corrected: the λ the label uses where it differs by construction from `lam` (after clipping,
+        rounding or the method's own correction); None where there is none.
     info: drawn parameters, boxes before and after clipping, corrected λ, notes.
     """
 
@@ -115,6 +126,9 @@ class MixResult:
     label: dict
     lam: float | None
     info: dict = field(default_factory=dict)
+    used: torch.Tensor | None = None
+    label_rule: str = "area"
+    lam_corrected: float | None = None
 
 
 Impl = Callable[..., Any]

@@ -53,9 +53,24 @@ class Method:
         """Like `masks`, for methods whose shares depend on the pixels too."""
         return self.masks(p, xs[0])
 
+    def used(self, p: Params, xs: list[torch.Tensor]) -> torch.Tensor:
+        """(B, K, H, W): in each input's own coordinates, how much of each of its pixels the mix shows.
+        The masks, for methods that leave every pixel where it was; methods that move, crop or resize
+        an input say where its pixels came from."""
+        return self.masks_for(p, xs)
+
     def weights_for(self, p: Params, k: int, height: int, width: int) -> torch.Tensor:
         """(B, k): label weight of each of the k inputs (most methods draw it as p["w"])."""
         return p["w"]
+
+    def class_weights(self, weights: torch.Tensor, same: torch.Tensor) -> torch.Tensor:
+        """The label weights (B, 2) given, per sample, whether its two inputs share a class (`same`, (B,)
+        bool): unchanged for most methods, whose weights then add up on that class."""
+        return weights
+
+    def label_rule(self, p: Params) -> str:
+        """The rule that makes the label of this call (see MethodSpec.label_rule)."""
+        return self.spec.label_rule
 
     def n_sources(self, p: Params) -> int:
         """How many inputs one output sample draws from (the batch engine pairs that many)."""
@@ -63,7 +78,12 @@ class Method:
 
     def union_label(self, p: Params) -> bool:
         """True where the target is the multi-hot union of the inputs' labels, not a weighted sum."""
-        return False
+        return self.label_rule(p) == "union"
+
+    def partners(self, d: "Draw", y: torch.Tensor) -> torch.Tensor | None:
+        """(B,) the index in the batch of each sample's second input, where the method chooses it from
+        the labels y (B,); None: sample i is mixed with x[i − 1], x[i − 2], … (the default)."""
+        return None
 
     def display(self, out: torch.Tensor, xs: list[torch.Tensor], p: Params) -> torch.Tensor:
         """The mixed batch as a person should see it, in [0, 1] (identity for most methods)."""
@@ -127,12 +147,14 @@ class OneInputMask(Method):
         raise NotImplementedError
 
     def apply(self, xs, p, out):
+        """p["_fill"]: the value of removed pixels, one per channel."""
         m = self.mask0(p, xs[0])
-        fill = float(p["_fill"])
-        if fill == 0.0:
+        fill = p["_fill"]
+        if not any(fill):
             torch.mul(xs[0], m, out=out)
         else:
-            torch.lerp(torch.full((), fill, dtype=xs[0].dtype, device=xs[0].device), xs[0], m, out=out)
+            colour = torch.tensor(fill, dtype=xs[0].dtype, device=xs[0].device).view(1, -1, 1, 1)
+            torch.lerp(colour, xs[0], m, out=out)
 
     def masks(self, p, like):
         b, _, h, w = like.shape
