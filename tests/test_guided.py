@@ -167,7 +167,8 @@ def test_snapmix_shared_class_gets_the_sum_and_empty_maps_fall_back_to_area():
     a, b = images(2, 40, 60, seed=4)
     maps = torch.rand(2, 40, 60)
     r = mixviz.mix("snapmix", torch.stack([a, b]), maps=maps, seed=1, labels=["cat", "cat"])
-    assert r.label["cat"] == pytest.approx(r.info["rho_a"] + r.info["rho_b"])
+    # the authors' loss weights the shared class by ρ'a + ρ'b with ρ'a = ρ'b = ρa + ρb
+    assert r.label["cat"] == pytest.approx(2 * (r.info["rho_a"] + r.info["rho_b"]))
     r = mixviz.mix("snapmix", torch.stack([a, b]), maps=torch.zeros(2, 40, 60), seed=1)
     (t, bt, l, rt), _ = snap_boxes(r)
     area = (bt - t) * (rt - l) / 2400
@@ -201,19 +202,20 @@ def test_snapmix_batch_soft_labels():
 
 
 def test_tdattenmix_moves_the_most_attended_square_to_the_least_attended_one():
-    a, b = images(2, 40, 60, seed=7)
-    base = torch.ones(40, 60)
-    base[20:40, 0:20] = 0.0  # the first image attends least to its bottom-left corner
-    partner = torch.zeros(40, 60)
-    partner[5:25, 30:50] = 1.0  # the second image attends to one 20×20 square
-    lam = 1 - 400 / 2400  # a 20×20 square
+    """On 56 × 56 pixels a token is 4 × 4; a 6-token square is 24 × 24 pixels."""
+    a, b = images(2, 56, 56, seed=7)
+    base = torch.ones(56, 56)
+    base[28:52, 0:24] = 0.0  # the first image attends least to a 6×6-token square at token (7, 0)
+    partner = torch.zeros(56, 56)
+    partner[4:28, 28:52] = 1.0  # the second image attends to one 6×6-token square at token (1, 7)
+    lam = 1 - 36 / 196  # a fixed λ sets the side: round(14·√(1 − λ)) = 6 tokens
     r = mixviz.mix("tdattenmix", torch.stack([a, b]), maps=torch.stack([base, partner]), lam=lam)
     i = r.info
-    assert (i["side"], i["y1"], i["x1"], i["src_y"], i["src_x"]) == (20, 20, 0, 5, 30)
-    torch.testing.assert_close(r.image[:, 20:40, 0:20], b[:, 5:25, 30:50])
-    torch.testing.assert_close(r.image[:, :20], a[:, :20])
+    assert (i["tokens"], i["y1"], i["x1"], i["src_y"], i["src_x"]) == (6, 28, 0, 4, 28)
+    torch.testing.assert_close(r.image[:, 28:52, 0:24], b[:, 4:28, 28:52])
+    torch.testing.assert_close(r.image[:, :28], a[:, :28])
     kept = 1 - 0.0  # the base loses none of its attention; the partner brings all of its own
-    expected = 0.5 * ((1 - 400 / 2400) + kept / (kept + 1.0))
+    expected = 0.5 * ((1 - 576 / 3136) + kept / (kept + 1.0))
     assert r.weights[0] == pytest.approx(expected) and float(r.weights.sum()) == pytest.approx(1.0)
     assert i["lam_corrected"] == pytest.approx(expected)
 

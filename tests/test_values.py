@@ -99,7 +99,7 @@ def test_cutmix_unclipped_box_has_the_image_aspect_ratio():
 
 def test_cutout_square_hole_with_fill_and_label_kept():
     x = images(1, 40, 60)
-    r = mixviz.mix("cutout", x, seed=3, size=0.5, fill=0.25, labels=["cat"])
+    r = mixviz.mix("cutout", x, seed=3, size=0.5, fill="grey", grey=0.25, labels=["cat"])
     hole = r.masks[0] == 0
     rows, cols = hole.any(1), hole.any(0)
     assert int(rows.sum()) <= 20 and int(cols.sum()) <= 20
@@ -126,10 +126,10 @@ def test_smoothmix_gaussian_direction_and_weight():
 @pytest.mark.parametrize("mode", [0, 1])
 def test_gridmask_grid_formula_without_rotation(mode):
     x = images(1, 48, 64)
-    r = mixviz.mix("gridmask", x, seed=2, rotate=0, mode=mode, ratio=0.6)
+    r = mixviz.mix("gridmask", x, seed=2, rotate=0, mode=mode, ratio=0.6, fill="black")
     i = r.info
     d, l_, dy, dx = i["d"], i["l"], i["delta_y"], i["delta_x"]
-    assert 0.43 * 48 - 1 <= d <= 48 and l_ == math.floor(d * 0.6 + 0.5)
+    assert 0.43 * 48 - 1 <= d <= 48 and l_ == math.ceil(d * 0.6)
     yy, xx = torch.meshgrid(torch.arange(48), torch.arange(64), indexing="ij")
     line = (((yy - dy) % d) < l_) | (((xx - dx) % d) < l_)
     keep = line if mode == 1 else ~line
@@ -142,7 +142,7 @@ def test_gridmask_keeps_the_papers_ratio_on_average():
     """Mode 1 removes (1 − r)²·d² of every d² unit: keep ratio 1 − (1 − r)² (0.84 for r = 0.6)."""
     x = torch.rand(64, 3, 96, 96, generator=torch.Generator().manual_seed(0))
     xm, _ = mixviz.mix_batch("gridmask", torch.ones_like(x), generator=torch.Generator().manual_seed(1),
-                             d_min=0.1, d_max=0.2)
+                             d_min=0.1, d_max=0.2, fill="black")
     assert float(xm.mean()) == pytest.approx(0.84, abs=0.03)
 
 

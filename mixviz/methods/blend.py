@@ -21,6 +21,22 @@ def _ratio(lam: torch.Tensor) -> Params:
     return {"lam": lam, "w": torch.stack([lam, 1 - lam], 1)}
 
 
+BC_DRAW = "r is drawn from U(0, 1), as in the authors' code, so α plays no part"
+
+
+def other_class_partners(d, y: torch.Tensor) -> torch.Tensor:
+    """(B,) for each sample, a sample of another class drawn uniformly among them (the authors redraw
+    the second image until its class differs); x[i − 1] for a sample whose batch holds no other class."""
+    b = y.shape[0]
+    other = y[None, :] != y[:, None]  # other[i, j]: sample j may be sample i's partner
+    count = other.sum(1)
+    k = torch.minimum((real(d.rand(b)) * count).floor().long(), (count - 1).clamp_min(0))
+    rank = other.long().cumsum(1) - 1  # rank of each candidate among sample i's candidates
+    pick = (other & (rank == k[:, None])).long().argmax(1)
+    neighbour = (torch.arange(b, device=y.device) - 1) % b
+    return torch.where(count > 0, pick, neighbour)
+
+
 @register(
     name="mixup", title="Mixup", family="blend", n_inputs=2, params=(),
     paper="Zhang, Cisse, Dauphin & Lopez-Paz. mixup: Beyond Empirical Risk Minimization. ICLR 2018.",
@@ -62,15 +78,20 @@ class SamplePairing(TwoInputMask):
     summary="Two images of different classes are mixed with a ratio r ~ U(0, 1) and the network learns to "
             "output that ratio (KL-divergence loss). On images, BC is the plain ratio mix.",
     formula=r"\tilde x = r x_1 + (1-r) x_2,\quad \tilde y = r y_1 + (1-r) y_2,\quad r \sim U(0, 1)",
-    label_rule="area",
+    label_rule="area", alpha=None, lam_draw=BC_DRAW,
 )
 class BetweenClass(Mixup):
-    """Mixup's blend with the ratio drawn from U(0, 1)."""
+    """Mixup's blend with the ratio drawn from U(0, 1). In `mix_batch` with labels, each sample's partner
+    is drawn among the samples of other classes (`other_class_partners`); a batch of one class is paired
+    as without labels, sample i with x[i − 1], since it has no other class."""
 
     distinct_classes = True
 
     def draw(self, d):
         return _ratio(d.lam_or_uniform())
+
+    def partners(self, d, y):
+        return other_class_partners(d, y)
 
 
 @register(
@@ -82,10 +103,10 @@ class BetweenClass(Mixup):
     formula=r"p = \frac{1}{1 + \frac{\sigma_1}{\sigma_2}\cdot\frac{1-r}{r}},\quad "
             r"\tilde x = \frac{p (x_1-\mu_1) + (1-p)(x_2-\mu_2)}{\sqrt{p^2 + (1-p)^2}},\quad "
             r"\tilde y = r y_1 + (1-r) y_2",
-    label_rule="lam",
+    label_rule="lam", alpha=None, lam_draw=BC_DRAW,
 )
 class BetweenClassPlus(Method):
-    """BC+. `apply` writes the raw, zero-mean training input (what the paper feeds the network);
+    """BC+, paired as BC is (other classes in `mix_batch` with labels). `apply` writes the raw, zero-mean training input (what the paper feeds the network);
     `display` maps it back for viewing by adding the mixed mean r·μ1 + (1−r)·μ2 and clipping to [0, 1].
     μ and σ are each image's scalar mean and standard deviation over all channels and pixels."""
 
@@ -93,6 +114,9 @@ class BetweenClassPlus(Method):
 
     def draw(self, d):
         return _ratio(d.lam_or_uniform())
+
+    def partners(self, d, y):
+        return other_class_partners(d, y)
 
     def per_image(self, x, params, maps=None):
         """Each image's mean and (population) standard deviation over all channels and pixels.

@@ -1,7 +1,8 @@
 """Cut-and-paste and occlusion methods: regions of one image replaced by another image or by a fill.
 
 CutMix (Yun et al., ICCV 2019), Cutout (DeVries & Taylor, 2017), SmoothMix (Lee et al.,
-CVPRW 2020), GridMask (Chen et al., 2020), FMix (Harris et al., 2020), ResizeMix (Qin et al., 2020).
+CVPRW 2020), GridMask (Chen et al., 2020), FMix (Harris et al., 2020), ResizeMix (Qin et al.,
+arXiv:2012.11101, 2020).
 """
 from __future__ import annotations
 
@@ -14,7 +15,23 @@ from ..sampling import centred_boxes, real
 from ..types import MixError, ParamSpec
 from .base import OneInputMask, TwoInputMask, TwoInputPaste, band, outer
 
-FILL = ParamSpec("fill", 0.0, 0.0, 1.0, 0.05, "grey level of removed pixels (0 = black)")
+# Cutout's and GridMask's reference code masks the ImageNet-normalised tensor, so a removed pixel is the
+# dataset's mean colour once the picture is mapped back to [0, 1].
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+FILL = ParamSpec("fill", "mean", choices=("mean", "black", "grey"),
+                 help="colour of removed pixels: mean: ImageNet's mean colour (the authors mask the normalised "
+                      "image, so removed pixels become the mean); black; grey: the grey level below")
+GREY = ParamSpec("grey", 0.5, 0.0, 1.0, 0.05, "grey level of removed pixels when fill is grey")
+
+
+def fill_colour(params: dict, channels: int) -> tuple[float, ...]:
+    """The per-channel value of removed pixels for the `fill` and `grey` parameters (the mean's average on
+    images that are not RGB)."""
+    if params["fill"] == "black":
+        return (0.0,) * channels
+    if params["fill"] == "grey":
+        return (float(params["grey"]),) * channels
+    return IMAGENET_MEAN if channels == 3 else (sum(IMAGENET_MEAN) / 3,) * channels
 
 
 def _areas_w(inside_area: torch.Tensor, height: int, width: int) -> torch.Tensor:
@@ -66,10 +83,11 @@ class CutMix(TwoInputMask):
     name="cutout", title="Cutout", family="cut", n_inputs=1,
     params=(ParamSpec("size", 0.5, 0.05, 1.0, 0.05, "side of each square hole, as a fraction of the shorter image side"),
             ParamSpec("n_holes", 1, 1, 8, 1, "number of holes"),
-            FILL),
+            FILL, GREY),
     paper="DeVries & Taylor. Improved Regularization of Convolutional Neural Networks with Cutout. arXiv:1708.04552, 2017.",
     summary="A square hole with a uniformly drawn centre is cut out of the image; where it crosses the border "
-            "it is clipped. The label is unchanged.",
+            "it is clipped. The label is unchanged. The hole shows ImageNet's mean colour by default, since the "
+            "authors cut it out of the normalised image (black and grey are options).",
     formula=r"\tilde x = M \odot x + (1-M)\cdot \text{fill},\quad \tilde y = y",
     uses_lam=False, label_rule="kept",
 )
@@ -81,7 +99,7 @@ class Cutout(OneInputMask):
         cx = d.randint(d.width, d.batch * n).view(d.batch, n)
         side_t = torch.full_like(cy, side)
         boxes = centred_boxes(cy, cx, side_t, side_t, d.height, d.width)
-        return {**boxes, "_fill": d.params["fill"]}
+        return {**boxes, "_fill": fill_colour(d.params, d.channels)}
 
     def mask0(self, p, like):
         keep = 1 - box_map({k: v[:, 0] for k, v in p.items() if not k.startswith("_")}, like)
@@ -137,11 +155,12 @@ class SmoothMix(TwoInputMask):
             ParamSpec("ratio", 0.6, 0.05, 0.95, 0.05, "r: width of the kept grid lines as a fraction of d"),
             ParamSpec("rotate", 360, 0, 360, 1, "rotation drawn uniformly from [0, rotate) degrees"),
             ParamSpec("mode", 1, choices=(0, 1), help="1: remove squares of side (1−r)d, keep the lines (paper); 0: the inverse"),
-            FILL),
+            FILL, GREY),
     paper="Chen, Liu, Zhao & Jia. GridMask Data Augmentation. arXiv:2001.04086, 2020.",
     summary="A regular grid of squares is removed from the image: unit d, kept-line ratio r, a random phase "
-            "and a random rotation. The label is unchanged; ImageNet settings are d ∈ [96, 224], r = 0.6, mode 1.",
-    formula=r"M(u, v) = \big[(u - \delta_y) \bmod d < rd\big] \lor \big[(v - \delta_x) \bmod d < rd\big],"
+            "and a random rotation. The label is unchanged; ImageNet settings are d ∈ [96, 224], r = 0.6, mode 1. "
+            "Removed squares show ImageNet's mean colour by default, since the authors mask the normalised image.",
+    formula=r"M(u, v) = \big[(u - \delta_y) \bmod d < \lceil rd \rceil\big] \lor \big[(v - \delta_x) \bmod d < \lceil rd \rceil\big],"
             r"\quad \tilde x = M \odot x,\quad \tilde y = y",
     uses_lam=False, label_rule="kept",
 )
@@ -157,11 +176,11 @@ class GridMask(OneInputMask):
         if d.params["d_min"] > d.params["d_max"]:
             raise MixError("gridmask: d_min must not exceed d_max")
         unit = lo + d.randint(hi - lo)
-        kept = torch.floor(real(unit) * d.params["ratio"] + 0.5).long()
+        kept = torch.ceil(real(unit) * d.params["ratio"]).long()  # the reference's ⌈d·r⌉
         rotate = d.params["rotate"]
         angle = d.randint(rotate) if rotate > 0 else torch.zeros(d.batch, dtype=torch.long, device=d.device)
         return {"d": unit, "l": kept, "delta_y": d.randint(unit), "delta_x": d.randint(unit), "angle": angle,
-                "_mode": d.params["mode"], "_fill": d.params["fill"]}
+                "_mode": d.params["mode"], "_fill": fill_colour(d.params, d.channels)}
 
     def mask0(self, p, like):
         _, _, h, w = like.shape
@@ -211,7 +230,12 @@ class FMix(TwoInputMask):
     sorting 64 maps of 224² costs ~200 ms on 2 cores, so on maps of more than 8192 pixels the
     threshold is the same quantile of a strided subsample of at least 2048 pixels of the (smooth,
     low-frequency) map. The label weight is the share the mask then has, exactly; it is within 0.5%
-    of λ at 224², and smaller maps are thresholded on every pixel, exactly as the reference.
+    of λ at 224², and smaller maps are thresholded on every pixel, as the reference thresholds.
+
+    The field is the paper's isotropic one: complex Gaussian noise shaped by 1/f^δ over the 2-D frequency
+    plane. The official code builds the complex spectrum as `spectrum[:, 0] + 1j*spectrum[:, 1]`, which
+    indexes the frequency axis where it means the real/imaginary axis, so its masks hold at most one
+    interval per row; we follow the paper's description, whose figures show free-form blobs.
 
     Spectral components weaker than 10⁻⁴ of the strongest are not drawn (for δ = 3 that is 97% of
     them): together they would move the map by about 0.1% of its spread. The map is then the
@@ -253,7 +277,7 @@ class FMix(TwoInputMask):
     name="resizemix", title="ResizeMix", family="cut", n_inputs=2,
     params=(ParamSpec("scale_min", 0.1, 0.05, 1.0, 0.05, "α: smallest side scale τ of the pasted image"),
             ParamSpec("scale_max", 0.8, 0.05, 1.0, 0.05, "β: largest side scale τ of the pasted image")),
-    paper="Qin et al. ResizeMix: Mixing Data with Preserved Object Information and True Labels. 2020.",
+    paper="Qin et al. ResizeMix: Mixing Data with Preserved Object Information and True Labels. arXiv:2012.11101, 2020.",
     summary="Instead of cutting a patch out of the second image, the whole second image is shrunk by τ ~ U(α, β) "
             "and pasted at a random place, so its object is always visible. The label weight is the pasted area.",
     formula=r"\tau \sim U(\alpha, \beta),\quad P = \mathrm{Resize}(x_B, \tau),\quad \tilde x = \mathrm{Paste}(P, x_A),"
@@ -278,6 +302,12 @@ class ResizeMix(TwoInputPaste):
 
     def mask1(self, p, like):
         return box_map(p, like)
+
+    def used(self, p, xs):
+        """All of the second image (shrunk into the box); the first image outside the box."""
+        masks = self.masks(p, xs[0])
+        masks[:, 1] = 1.0
+        return masks
 
     def paste(self, x1, p, out):
         boxes = torch.stack([p["y1"], p["y2"], p["x1"], p["x2"]], 1).tolist()

@@ -2,7 +2,7 @@
 per image (and caches them) and re-rolls the mix for free; without them the method computes its own.
 
 SaliencyMix (Uddin et al., ICLR 2021), Attentive CutMix (Walawalkar et al., ICASSP 2020), SnapMix
-(Huang et al., AAAI 2021), TdAttenMix (Wang et al., 2025; our variant, see its docstring).
+(Huang et al., AAAI 2021), TdAttenMix (Wang, Gu & Lu, AAAI 2025; our variant, see its docstring).
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import torch
 
 from ..registry import register
 from ..sampling import centred_boxes, real
-from ..saliency import KINDS, static_saliency
+from ..saliency import ENCODINGS, KINDS, static_saliency
 from ..types import ParamSpec
 from .base import TwoInputMask, TwoInputPaste, cell_index
 from .cut import _areas_w, box_area, box_map, cutmix_box_size
@@ -19,17 +19,33 @@ from .cut import _areas_w, box_area, box_map, cutmix_box_size
 @register(
     name="saliencymix", title="SaliencyMix", family="guided", n_inputs=2, needs="saliency",
     params=(ParamSpec("saliency", "fine_grained", choices=KINDS,
-                      help="OpenCV static saliency of the source image (the paper: fine-grained)"),),
+                      help="OpenCV static saliency of the source image (the paper: fine-grained)"),
+            ParamSpec("saliency_input", "uint8", choices=ENCODINGS,
+                      help="what OpenCV is given: the 8-bit image (the paper's figures) or, as the authors' code, "
+                           "the ImageNet-normalised float tensor, whose bytes OpenCV's fine-grained detector reads "
+                           "as pixels")),
     paper="Uddin, Monira, Shin, Chung & Bae. SaliencyMix: A Saliency Guided Data Augmentation Strategy for Better "
           "Regularization. ICLR 2021.",
     summary="Like CutMix, but the box is centred on the most salient pixel of the second image, so the patch carries "
-            "its object; it is pasted at the same place in the first image and λ is corrected by the clipped area.",
+            "its object; it is pasted at the same place in the first image and λ is corrected by the clipped area. "
+            "We compute the saliency on the 8-bit image, as the paper's figures show it; the authors' code hands "
+            "OpenCV the ImageNet-normalised float tensor, whose bytes OpenCV's fine-grained detector reads as "
+            "pixels, so their peak comes from byte noise and lands on the object in 3 of our 12 photos with object "
+            "boxes (ours: 10): choose saliency_input = imagenet_float for the authors' boxes exactly. Each sample "
+            "gets its own box (the authors draw one box per batch).",
     formula=r"(c_y, c_x) = \arg\max S(x_B),\quad \text{box} = W\sqrt{1-\lambda} \times H\sqrt{1-\lambda} \text{ at } "
             r"(c_y, c_x),\quad \lambda' = 1 - \frac{|\text{box} \cap \text{image}|}{WH}",
 )
 class SaliencyMix(TwoInputMask):
     """One box per sample, centred on its own source's saliency peak (the reference draws one box per
-    batch from one image's saliency)."""
+    batch from one image's saliency).
+
+    The default feeds OpenCV the 8-bit image; `saliency_input="imagenet_float"` feeds what the authors'
+    `saliency_bbox` feeds (normalised float32, RGB, H×W×C), on which OpenCV ≥ 3.4.3 reads each centre
+    pixel as a byte of the floats; its maximum is reached at 2–204 scattered pixels and the first in
+    reading order wins, so the authors' peak sits within 20 rows of the top in 17 of 21 bundled photos
+    (see mixviz.saliency.static_saliency and tests/reference/test_saliencymix.py). The paper's accuracies
+    were obtained with that peak."""
 
     def draw(self, d):
         lam = d.lam_or_beta()
@@ -38,7 +54,8 @@ class SaliencyMix(TwoInputMask):
 
     def per_image(self, x, params, maps=None):
         if maps is None:
-            maps = torch.stack([static_saliency(img.cpu(), params["saliency"]) for img in x]).to(x.device)
+            maps = torch.stack([static_saliency(img.cpu(), params["saliency"], encoding=params["saliency_input"])
+                                for img in x]).to(x.device)
         peak = maps.flatten(1).argmax(1)
         return {"saliency": maps, "peak_y": peak // maps.shape[2], "peak_x": peak % maps.shape[2]}
 
@@ -156,19 +173,22 @@ def _box_mass(maps: torch.Tensor, boxes: dict, suffix: str = "") -> torch.Tensor
     paper="Huang, Wang & Tao. SnapMix: Semantically Proportional Mixing for Augmenting Fine-grained Data. AAAI 2021.",
     summary="A box of the second image is resized into an independent box of the first; each label weight is the "
             "share of that image's class activation (its semantic percent map) that ends up in the mix, so the "
-            "two weights need not sum to 1.",
+            "two weights need not sum to 1. Where both images share a class, that class carries 2(ρa + ρb), the "
+            "weight the authors' loss gives it, which can exceed 1. β = 5, the authors' value.",
     formula=r"\rho_a = 1 - \sum_{\text{box}_a} S_a,\quad \rho_b = \sum_{\text{box}_b} S_b,\quad "
             r"S = \frac{\mathrm{CAM} - \min \mathrm{CAM}}{\sum (\mathrm{CAM} - \min \mathrm{CAM})},\quad "
             r"\tilde y = \rho_a y_A + \rho_b y_B",
-    label_rule="semantic",
+    label_rule="semantic", alpha=5.0,
 )
 class SnapMix(TwoInputPaste):
     """Boxes as CutMix draws them, from λ (target, in the first image) and an independent λ₁ (source, in
     the second). Maps: `maps` (semantic percent maps, or any non-negative maps, normalised here) or the
     CAM of each image's top prediction from mixviz.load_model(); the paper uses each image's labelled
-    class. Where both images share a class the paper gives each ρa + ρb: as a soft label that is their
-    sum on that class, which `label` shows. Where a map is empty the weights fall back to area ratios,
-    and where a box is empty nothing is pasted (weights 1 and 0)."""
+    class (pass `maps` made with `semantic_percent_maps(x, classes=...)`). Where both images share a
+    class the authors set both partial labels to ρa + ρb and train with CE(y_a)·ρ'a + CE(y_b)·ρ'b, so
+    that class's loss weight is 2(ρa + ρb): the label carries that weight, in `mix` and in `mix_batch`
+    targets (`class_weights`), and may exceed 1. Where a map is empty the weights fall back to area
+    ratios, and where a box is empty nothing is pasted (weights 1 and 0)."""
 
     def draw(self, d):
         out = {}
@@ -185,9 +205,21 @@ class SnapMix(TwoInputPaste):
         maps = maps.clamp_min(0)
         return {"spm": maps / maps.flatten(1).sum(1).clamp_min(1e-12)[:, None, None]}
 
+    def _active(self, p, like):
+        return ((box_area(p) > 0) & (box_area(p, "_src") > 0)).to(like.dtype).view(-1, 1, 1, 1)
+
     def mask1(self, p, like):
-        active = (box_area(p) > 0) & (box_area(p, "_src") > 0)
-        return box_map(p, like) * active.to(like.dtype).view(-1, 1, 1, 1)
+        return box_map(p, like) * self._active(p, like)
+
+    def used(self, p, xs):
+        """The first image outside its box; the second image inside its own, independent box."""
+        source = {k: p[k + "_src"] for k in ("y1", "y2", "x1", "x2")}
+        taken = (box_map(source, xs[0]) * self._active(p, xs[0])).float()
+        return torch.cat([1 - self.mask1(p, xs[0]).float(), taken], 1)
+
+    def class_weights(self, weights, same):
+        both = weights.sum(1, keepdim=True).expand_as(weights)
+        return torch.where(same[:, None], both, weights)
 
     def paste(self, x1, p, out):
         keys = ("y1", "y2", "x1", "x2", "y1_src", "y2_src", "x1_src", "x2_src")
@@ -238,33 +270,57 @@ def _window_sums(integral: torch.Tensor, side: torch.Tensor) -> torch.Tensor:
     return torch.where(valid, sums, torch.full_like(sums, float("nan")))
 
 
+TOKENS = 14  # the reference's token grid: ViT-B/16 at 224 px
+SIDES = (int(TOKENS * 0.25), int(TOKENS * 0.75))  # squares of 3 to 10 tokens, the reference's sizes
+
+
+def token_grid(height: int, width: int) -> tuple[int, int, int, int]:
+    """(rows, columns, token height, token width) of the token grid on an image: 14 × 14 tokens of
+    ⌊H/14⌋ × ⌊W/14⌋ pixels from the top-left corner (what unfold with stride = patch covers), fewer on
+    images under 14 pixels a side."""
+    th, tw = max(1, height // TOKENS), max(1, width // TOKENS)
+    return min(TOKENS, height // th), min(TOKENS, width // tw), th, tw
+
+
 @register(
     name="tdattenmix", title="TdAttenMix (our variant)", family="guided", n_inputs=2, needs="model",
     params=(ParamSpec("balance", 0.5, 0.0, 1.0, 0.05,
                       "share of top-down attention (the class CAM) against bottom-up attention (saliency)"),
             ParamSpec("saliency", "fine_grained", choices=KINDS, help="bottom-up attention: OpenCV static saliency")),
-    paper="Wang et al. TdAttenMix: Top-Down Attention Guided Mixup. 2025.",
+    paper="Wang, Gu & Lu. TdAttenMix: Top-Down Attention Guided Mixup. AAAI 2025.",
     summary="The second image's most attended square is pasted onto the first image's least attended square, and "
-            "λ averages the area share with the attention share. Attention balances top-down and bottom-up cues. "
-            "The paper's top-down module needs a pretrained AbSViT checkpoint we cannot ship, so here top-down is "
-            "the CAM of the predicted class and bottom-up is static saliency.",
-    formula=r"A = \beta\,\mathrm{CAM} + (1-\beta)\,S,\quad \text{box}_B = \arg\max_{s\times s} A_B,\ "
-            r"\text{box}_A = \arg\min_{s\times s} A_A,\ s = \sqrt{(1-\lambda)HW},\quad "
-            r"\lambda' = \tfrac12\Big(1 - \tfrac{s^2}{HW} + \tfrac{1 - A_A(\text{box}_A)}{1 - A_A(\text{box}_A) + "
+            "λ averages the area share with the attention share. As in the authors' code the square is 3 to 10 "
+            "tokens a side (uniform) on a 14×14 token grid, aligned to it; a fixed λ sets the side within that "
+            "range. Our variant differs in three ways: the paper's attention needs a pretrained AbSViT checkpoint "
+            "we cannot ship, so top-down is the CAM of the image's class and bottom-up is static saliency; each "
+            "sample draws its own square (the authors draw one per batch); and the attention share uses the "
+            "second image's attention over the square it gives, per sample (the authors' code sums the first "
+            "image's map at those grid positions, over the whole batch).",
+    formula=r"A = \beta\,\mathrm{CAM} + (1-\beta)\,S,\quad s \sim U\{3..10\}\ \text{tokens of}\ \tfrac{H}{14}\times"
+            r"\tfrac{W}{14},\quad \text{box}_B = \arg\max_{s\times s} A_B,\ \text{box}_A = \arg\min_{s\times s} A_A,"
+            r"\quad \lambda' = \tfrac12\Big(1 - \tfrac{s^2}{196} + \tfrac{1 - A_A(\text{box}_A)}{1 - A_A(\text{box}_A) + "
             r"A_B(\text{box}_B)}\Big)",
+    alpha=None,
+    lam_draw="the square's side is drawn uniformly from 3 to 10 tokens, as in the authors' code, so α plays no part",
 )
 class TdAttenMix(TwoInputPaste):
     """Attention maps: `maps` (any non-negative maps; normalised to sum 1 here) or, per image, the mix
-    `balance`·SPM + (1 − balance)·saliency of two sum-1 maps (SPM: SnapMix's semantic percent map of
-    the predicted class). The square side is ⌊√((1 − λ)HW)⌋, at most the shorter side. The
-    attention share of the first image is what it keeps of its attention over that plus what the
-    pasted square brings of the second's; label weights are λ' and 1 − λ'."""
+    `balance`·SPM + (1 − balance)·saliency of two sum-1 maps (SPM: SnapMix's semantic percent map). The
+    square is s × s tokens (`token_grid`), s ~ U{3, …, 10} as the reference's random.choice, or, for a
+    fixed λ, round(14·√(1 − λ)) within that range; its corners lie on the token grid, and it is placed by
+    the attention summed over each window of s × s tokens (stride one token), as the reference's unfold.
+    The attention share of the first image is what it keeps of its attention over that plus what the
+    pasted square brings of the second's; label weights are λ' (with the square's pixel area) and 1 − λ'."""
 
     def draw(self, d):
-        lam = d.lam_or_beta()
-        area = (1 - lam) * d.height * d.width
-        side = (torch.sqrt(area) + 1e-9).floor().long().clamp(0, min(d.height, d.width))  # a whole square stays whole
-        return {"lam": lam, "side": side}
+        ny, nx, th, tw = token_grid(d.height, d.width)
+        top = min(SIDES[1], ny, nx)
+        if d.lam is None:
+            tokens = (SIDES[0] + d.randint(SIDES[1] - SIDES[0] + 1)).clamp(max=top)
+        else:
+            tokens = torch.round(TOKENS * torch.sqrt(1 - d.lam_or_beta())).long().clamp(min(SIDES[0], top), top)
+        lam = 1 - real(tokens * th * tokens * tw) / (d.height * d.width)  # the area the first image keeps
+        return {"lam": lam, "tokens": tokens, "_token": (th, tw)}
 
     def per_image(self, x, params, maps=None):
         if maps is None:
@@ -272,31 +328,40 @@ class TdAttenMix(TwoInputPaste):
             maps = td_attention(semantic_percent_maps(x), saliency, params["balance"])
         attention = real(maps.clamp_min(0))
         attention = attention / attention.flatten(1).sum(1).clamp_min(1e-12)[:, None, None]
-        integral = torch.nn.functional.pad(attention.cumsum(1).cumsum(2), (1, 0, 1, 0))
+        ny, nx, th, tw = token_grid(*x.shape[2:])
+        grid = attention[:, :ny * th, :nx * tw].unflatten(1, (ny, th)).unflatten(3, (nx, tw)).sum((2, 4))
+        integral = torch.nn.functional.pad(grid.cumsum(1).cumsum(2), (1, 0, 1, 0))
         return {"attention": attention, "integral": integral}
 
     def plan(self, p):
-        """Top-left corners of the first image's least and the second's most attended squares, and their masses."""
-        side = p["side"]
-        low = _window_sums(p["_inputs"][0]["integral"], side)
-        high = _window_sums(p["_inputs"][1]["integral"], side)
-        w = low.shape[2]
+        """Corners of the first image's least and the second's most attended squares, and their masses."""
+        tokens = p["tokens"]
+        th, tw = p["_token"]
+        low = _window_sums(p["_inputs"][0]["integral"], tokens)
+        high = _window_sums(p["_inputs"][1]["integral"], tokens)
+        nx = low.shape[2]
         a_at = torch.nan_to_num(low, nan=float("inf")).flatten(1).argmin(1)
         b_at = torch.nan_to_num(high, nan=float("-inf")).flatten(1).argmax(1)
-        return {"y1": a_at // w, "x1": a_at % w, "src_y": b_at // w, "src_x": b_at % w,
+        y1, x1, src_y, src_x = a_at // nx * th, a_at % nx * tw, b_at // nx * th, b_at % nx * tw
+        return {"y1": y1, "x1": x1, "y2": y1 + tokens * th, "x2": x1 + tokens * tw,
+                "src_y": src_y, "src_x": src_x, "src_y2": src_y + tokens * th, "src_x2": src_x + tokens * tw,
                 "mass_a": low.flatten(1).gather(1, a_at[:, None])[:, 0],
                 "mass_b": high.flatten(1).gather(1, b_at[:, None])[:, 0]}
 
     def mask1(self, p, like):
-        return box_map({"y1": p["y1"], "y2": p["y1"] + p["side"], "x1": p["x1"], "x2": p["x1"] + p["side"]}, like)
+        return box_map(p, like)
+
+    def used(self, p, xs):
+        source = {"y1": p["src_y"], "y2": p["src_y2"], "x1": p["src_x"], "x2": p["src_x2"]}
+        return torch.cat([1 - self.mask1(p, xs[0]), box_map(source, xs[0])], 1).float()
 
     def paste(self, x1, p, out):
-        rows = torch.stack([p[k] for k in ("side", "y1", "x1", "src_y", "src_x")], 1).tolist()
-        for i, (s, y, x, sy, sx) in enumerate(rows):
-            out[i, :, y:y + s, x:x + s] = x1[i, :, sy:sy + s, sx:sx + s]
+        rows = torch.stack([p[k] for k in ("y1", "y2", "x1", "x2", "src_y", "src_x")], 1).tolist()
+        for i, (y, y2, x, x2, sy, sx) in enumerate(rows):
+            out[i, :, y:y2, x:x2] = x1[i, :, sy:sy + y2 - y, sx:sx + x2 - x]
 
     def weights_for(self, p, k, height, width):
-        area1 = real(p["side"]) ** 2 / (height * width)
+        area1 = real(box_area(p)) / (height * width)
         kept, brought = 1 - p["mass_a"], p["mass_b"]
         total = kept + brought
         attention0 = torch.where(total > 0, kept / total.clamp_min(1e-12), 1 - area1)
@@ -306,7 +371,7 @@ class TdAttenMix(TwoInputPaste):
     def info(self, p, xs):
         info = super().info(p, xs)
         h, w = xs[0].shape[2:]
-        info["area_share"] = 1 - int(p["side"][0]) ** 2 / (h * w)
+        info["area_share"] = float(p["lam"][0])
         info["lam_corrected"] = float(self.weights_for(p, 2, h, w)[0, 0])
         info["attention"] = [p["_inputs"][j]["attention"][0] for j in range(2)]
         return info

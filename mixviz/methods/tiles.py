@@ -1,9 +1,11 @@
 """Methods that assemble the output from whole rows, columns, tiles or pixels of the inputs.
 
-The concatenation family of Summers & Dinneen (WACV 2019), surveyed by Lewy & Mańdziuk (2022);
-RICAP (Takahashi, Matsubara & Uehara, ACML 2018); SpliceMix (Wang et al., 2023).
-In the concat family λ (fixed, or Beta(α, α); α = 1 is the reference's uniform draw) sets the
-split or the probability of taking the first image, and the label is the actual share.
+The concatenation family of Summers & Dinneen (WACV 2019), surveyed by Lewy & Mańdziuk (Artificial
+Intelligence Review, 2023); RICAP (Takahashi, Matsubara & Uehara, ACML 2018); SpliceMix (Wang et al.,
+arXiv:2311.15200, 2023). In the concat family a fixed λ sets the split or the probability of taking the
+first image, and the label is the actual share. A drawn λ ~ Beta(α, α) with α = 1 is the reference's
+uniform split or probability, except for the row and column intervals, whose band the reference draws
+from two uniform ends (see _Interval), and which therefore take no α.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from ..types import ParamSpec
 from .base import Method, TwoInputMask, TwoInputPaste, band, cell_bounds
 
 SD = "Summers & Dinneen. Improved Mixed-Example Data Augmentation. WACV 2019."
-SHARE = r"\quad \tilde y = \bar M y_A + (1-\bar M) y_B"
+SHARE = r",\quad \tilde y = \bar M y_A + (1-\bar M) y_B"
 
 
 def _rows_from(split: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -65,7 +67,7 @@ class HorizontalConcat(VerticalConcat):
 @register(name="mixed_concat", title="Mixed concat", family="tiles", n_inputs=2, params=(), paper=SD,
           summary="The image is split into 2×2 quadrants at row round(λ₁H) and column round(λ₂W); the top-left and "
                   "bottom-right quadrants come from the first image. A fixed λ sets both fractions.",
-          formula=r"M_{ij} = [\,i < \lambda_1 H\,] = [\,j < \lambda_2 W\,],\quad "
+          formula=r"M_{ij} = [\,i < \lambda_1 H\,]\,[\,j < \lambda_2 W\,] + [\,i \ge \lambda_1 H\,]\,[\,j \ge \lambda_2 W\,],\quad "
                   r"\bar M = \lambda_1\lambda_2 + (1-\lambda_1)(1-\lambda_2)" + SHARE)
 class MixedConcat(TwoInputMask):
     """Rows split by λ₁·H and columns by λ₂·W, so non-square images split where the label says
@@ -112,23 +114,45 @@ class Random2x2(TwoInputMask):
         return torch.lerp(top, bottom, below)
 
 
+INTERVAL_DRAW = ("the band's start is uniform and its end uniform between the start and the last {unit}, and the "
+                 "band it shows starts at its own uniform place, as in the authors' code; α plays no part, and the "
+                 "first image keeps about 76% of the picture on average")
+
+
 class _Interval(TwoInputPaste):
-    """A band of round((1−λ)·N) rows or columns at a uniform place takes the second image's band that
-    starts at another uniform place (as in the reference code, the band may be shifted)."""
+    """A band of rows or columns takes the second image's band of the same length, which starts at its own
+    uniform place. With λ fixed the band is round((1−λ)·N) long at a uniform place. With λ drawn, the band
+    is drawn as the reference code draws it: start s ~ U{0, …, N−1}, end e ~ U{s, …, N−1}, length e − s
+    (skewed short: at N = 32 the first image keeps 76% on average), source start ~ U{0, …, N−length−1};
+    λ is then the first image's share (N − length)/N, the reference's mixing coefficient."""
 
     axis = 2  # 2: rows, 3: columns
 
     def draw(self, d):
-        lam = d.lam_or_beta()
         n = d.height if self.axis == 2 else d.width
-        length = torch.round((1 - lam) * n).long()
-        start, source = d.randint(n - length + 1), d.randint(n - length + 1)
+        if d.lam is None:
+            start = d.randint(n)
+            length = d.randint(n - start)
+            lam = real(n - length) / n
+        else:
+            lam = d.lam_or_beta()
+            length = torch.round((1 - lam) * n).long()
+            start = d.randint(n - length + 1)
+        source = d.randint((n - length).clamp_min(1))
         return {"lam": lam, "start": start, "source_start": source, "length": length, "w": _w((n - length) / n)}
 
-    def mask1(self, p, like):
+    def _band(self, start, p, like):
         n = like.shape[self.axis]
-        inside = band(n, p["start"], p["start"] + p["length"]).to(like.dtype)
+        inside = band(n, start, start + p["length"]).to(like.dtype)
         return inside.view(-1, 1, n, 1) if self.axis == 2 else inside.view(-1, 1, 1, n)
+
+    def mask1(self, p, like):
+        return self._band(p["start"], p, like)
+
+    def used(self, p, xs):
+        b, _, h, w = xs[0].shape
+        kept = (1 - self.mask1(p, xs[0])).expand(b, 1, h, w)
+        return torch.cat([kept, self._band(p["source_start"], p, xs[0]).expand(b, 1, h, w)], 1).float()
 
     def paste(self, x1, p, out):
         bands = torch.stack([p["start"], p["source_start"], p["length"]], 1).tolist()
@@ -137,17 +161,23 @@ class _Interval(TwoInputPaste):
 
 
 @register(name="random_row_interval", title="Random row interval", family="tiles", n_inputs=2, params=(),
-          paper=SD, summary="A horizontal band of round((1−λ)H) rows, at a random height, is taken from the second "
-                            "image (from a band that starts at its own random height).",
-          formula=r"M_{ij} = [\,i \notin [s, s + (1-\lambda)H)\,]" + SHARE)
+          paper=SD, summary="A horizontal band of rows, at a random height, is taken from the second image (from a band "
+                            "that starts at its own random height). A fixed λ makes it round((1−λ)H) rows; a drawn "
+                            "band has two uniform ends, as in the authors' code, so it is usually short.",
+          formula=r"M_{ij} = [\,i \notin [s, e)\,],\quad s \sim U\{0..H{-}1\},\ e \sim U\{s..H{-}1\}"
+                  r"\ \text{or}\ e - s = \mathrm{round}((1-\lambda)H)" + SHARE,
+          alpha=None, lam_draw=INTERVAL_DRAW.format(unit="row"))
 class RandomRowInterval(_Interval):
     axis = 2
 
 
 @register(name="random_column_interval", title="Random column interval", family="tiles", n_inputs=2, params=(),
-          paper=SD, summary="A vertical band of round((1−λ)W) columns, at a random place, is taken from the second "
-                            "image (from a band that starts at its own random place).",
-          formula=r"M_{ij} = [\,j \notin [s, s + (1-\lambda)W)\,]" + SHARE)
+          paper=SD, summary="A vertical band of columns, at a random place, is taken from the second image (from a band "
+                            "that starts at its own random place). A fixed λ makes it round((1−λ)W) columns; a drawn "
+                            "band has two uniform ends, as in the authors' code, so it is usually narrow.",
+          formula=r"M_{ij} = [\,j \notin [s, e)\,],\quad s \sim U\{0..W{-}1\},\ e \sim U\{s..W{-}1\}"
+                  r"\ \text{or}\ e - s = \mathrm{round}((1-\lambda)W)" + SHARE,
+          alpha=None, lam_draw=INTERVAL_DRAW.format(unit="column"))
 class RandomColumnInterval(_Interval):
     axis = 3
 
@@ -226,12 +256,19 @@ class Ricap(Method):
             for k, (ty, tx, th, tw, cy, cx) in enumerate(tiles):
                 out[i, :, ty:ty + th, tx:tx + tw] = xs[k][i, :, cy:cy + th, cx:cx + tw]
 
-    def masks(self, p, like):
+    @staticmethod
+    def _tiles(top, left, p, like):
         b, _, h, w = like.shape
-        top, left = self._origins(p)
         rows = band(h, top.flatten(), (top + p["tile_h"]).flatten()).view(b, 4, h, 1)
         cols = band(w, left.flatten(), (left + p["tile_w"]).flatten()).view(b, 4, 1, w)
         return (rows & cols).float()
+
+    def masks(self, p, like):
+        return self._tiles(*self._origins(p), p, like)
+
+    def used(self, p, xs):
+        """Each image's crop, where it was taken from that image."""
+        return self._tiles(p["crop_y"], p["crop_x"], p, xs[0])
 
 
 GRIDS = {"1x2": (1, 2), "2x1": (2, 1), "2x2": (2, 2), "2x3": (2, 3), "3x2": (3, 2)}
@@ -246,7 +283,7 @@ GRIDS = {"1x2": (1, 2), "2x1": (2, 1), "2x2": (2, 2), "2x3": (2, 3), "3x2": (3, 
             ParamSpec("label", "union", choices=("union", "area"),
                       help="union: the paper's multi-hot label of the images still visible; area: weights by area")),
     paper="Wang et al. SpliceMix: A Cross-scale and Semantic Blending Augmentation Strategy for Multi-label Image "
-          "Classification. 2023.",
+          "Classification. arXiv:2311.15200, 2023.",
     summary="Several images are shrunk and spliced side by side in a grid, so objects appear at a smaller scale "
             "with new neighbours; some cells may be dropped. The multi-label target is the union of the labels "
             "still visible.",
@@ -285,8 +322,8 @@ class SpliceMix(Method):
     def n_sources(self, p):
         return int((p["rows"] * p["cols"]).max())
 
-    def union_label(self, p):
-        return p["_label"] == "union"
+    def label_rule(self, p):
+        return "union" if p["_label"] == "union" else "area"
 
     def _layout(self, p, h, w):
         """Per sample: [(source j, top, bottom, left, right)] of the cells that are not dropped."""
@@ -316,6 +353,11 @@ class SpliceMix(Method):
 
     def masks_for(self, p, xs):
         return self._shares(p, xs[0], len(xs))
+
+    def used(self, p, xs):
+        """The whole of each image that fills a cell (shrunk into it); nothing of the others."""
+        shown = self._shares(p, xs[0], len(xs)).flatten(2).amax(2)
+        return shown[:, :, None, None].expand(-1, -1, *xs[0].shape[2:])
 
     def weights_for(self, p, k, h, w):
         like = torch.empty(1, 1, h, w, device=p["rows"].device).expand(p["rows"].shape[0], 1, h, w)
