@@ -3,6 +3,8 @@ peak and box, Attentive CutMix's grid cells, SnapMix's semantic percent maps and
 squares, Puzzle Mix's saliency, blocks and mask."""
 from __future__ import annotations
 
+from typing import Sequence
+
 import torch
 from PIL import Image, ImageDraw
 
@@ -32,10 +34,17 @@ def _grid(img: Image.Image, g: int, colour=WHITE) -> None:
         d.line((a, 0, a, img.height), fill=colour, width=1)
 
 
-def guide_views(r: MixResult, inputs: torch.Tensor, alpha: float = 0.5) -> list[tuple[str, Image.Image]]:
-    """(caption, picture) of each map behind `r` on its input (at the common size); [] for unguided methods."""
+def guide_views(r: MixResult, inputs: torch.Tensor, alpha: float = 0.5,
+                classes: Sequence[str] | None = None) -> list[tuple[str, Image.Image]]:
+    """(caption, picture) of each map behind `r` on its input (at the common size); [] for unguided methods.
+    `classes`: per input, the words naming the ImageNet class its CAM or loss gradient is for (such as
+    '“canoe” (the photo's ImageNet class)'), written into the captions of the maps that have a class."""
     i = r.info
     views = []
+
+    def of(j: int) -> str:
+        return f" for {classes[j]}" if classes else ""
+
     if r.method == "saliencymix":
         img = to_pil(overlay(inputs[1], i["saliency"], alpha))
         _rect(img, i["y1"], i["y2"], i["x1"], i["x2"], RED)
@@ -49,28 +58,29 @@ def guide_views(r: MixResult, inputs: torch.Tensor, alpha: float = 0.5) -> list[
         for cell in i["cells_pasted"]:
             (y1, y2), (x1, x2) = rows[cell // g], cols[cell % g]
             _rect(img, y1, y2, x1, x2, RED)
-        views.append((f"input 2's feature attention on a {g}×{g} grid: the {len(i['cells_pasted'])} cells pasted", img))
+        views.append((f"input 2's feature attention (the channel sum of its final features: no class) on a {g}×{g} "
+                      f"grid: the {len(i['cells_pasted'])} cells pasted", img))
     elif r.method == "snapmix":
         a = to_pil(overlay(inputs[0], i["spm"][0], alpha))
         _rect(a, i["y1"], i["y2"], i["x1"], i["x2"], RED)
         b = to_pil(overlay(inputs[1], i["spm"][1], alpha))
         _rect(b, i["y1_src"], i["y2_src"], i["x1_src"], i["x2_src"], GREEN)
-        views += [(f"SPM of input 1: box replaced, ρa = {i['rho_a']:.3f}", a),
-                  (f"SPM of input 2: box taken, ρb = {i['rho_b']:.3f}", b)]
+        views += [(f"SPM of input 1, its CAM{of(0)}: box replaced, ρa = {i['rho_a']:.3f}", a),
+                  (f"SPM of input 2, its CAM{of(1)}: box taken, ρb = {i['rho_b']:.3f}", b)]
     elif r.method == "tdattenmix":
-        s = i["side"]
+        s = i.get("side", 0)  # a square of side s, or (token grid) its corners y2, x2 and src_y2, src_x2
         a = to_pil(overlay(inputs[0], i["attention"][0], alpha))
-        _rect(a, i["y1"], i["y1"] + s, i["x1"], i["x1"] + s, RED)
+        _rect(a, i["y1"], i.get("y2", i["y1"] + s), i["x1"], i.get("x2", i["x1"] + s), RED)
         b = to_pil(overlay(inputs[1], i["attention"][1], alpha))
-        _rect(b, i["src_y"], i["src_y"] + s, i["src_x"], i["src_x"] + s, GREEN)
-        views += [("attention of input 1: its least attended square is replaced", a),
-                  ("attention of input 2: its most attended square is taken", b)]
+        _rect(b, i["src_y"], i.get("src_y2", i["src_y"] + s), i["src_x"], i.get("src_x2", i["src_x"] + s), GREEN)
+        views += [(f"attention of input 1 (its SPM{of(0)}, with saliency): its least attended square is replaced", a),
+                  (f"attention of input 2 (its SPM{of(1)}, with saliency): its most attended square is taken", b)]
     elif r.method == "puzzlemix":
         g = i["blocks"]
         for j in (0, 1):
             img = to_pil(overlay(inputs[j], i["saliency"][j], alpha))
             _grid(img, g)
-            views.append((f"gradient saliency of input {j + 1}, {g}×{g} blocks, {i['moved'][j]} moved", img))
+            views.append((f"gradient saliency of input {j + 1}{of(j)}, {g}×{g} blocks, {i['moved'][j]} moved", img))
         mask = i["block_mask"].repeat_interleave(8, 0).repeat_interleave(8, 1)
         views.append(("block mask: share of input 1 (white 1, grey ½, black 0)", to_pil(mask).resize(
             (inputs.shape[3], inputs.shape[2]), Image.NEAREST)))

@@ -1,18 +1,32 @@
 """The maps a guided method needs for the chosen images, from ui.store's per-image cache, so that a
-re-roll or a slider move reuses them instead of recomputing saliency or running the network."""
+re-roll or a slider move reuses them instead of recomputing saliency or running the network; and the
+ImageNet class each class map is for: a select per input, and the words that say where it came from."""
 from __future__ import annotations
 
+from typing import Callable
+
+import streamlit as st
 import torch
 
 from mixviz.methods.guided import td_attention
 
 from . import store
 
+CLASS_MAPS = ("snapmix", "tdattenmix", "puzzlemix")  # their maps are one ImageNet class's CAM or loss gradient
+CLASS_FREE = {"attentivemix": "Attentive CutMix's map is the channel sum of the network's final features: "
+                              "it is the same for every class, so there is no class to choose."}
 
-def maps_for(method: str, keys: tuple[str, ...], size: tuple[int, int], params: dict) -> torch.Tensor | None:
+
+def maps_for(method: str, keys: tuple[str, ...], size: tuple[int, int], params: dict,
+             classes: tuple[int, ...] | None = None) -> torch.Tensor | None:
     """(K, H, W) the guide maps of `method` for the images `keys` at the common `size`, or None for a
-    method that needs none (it then computes nothing either)."""
+    method that needs none (it then computes nothing either). `classes`: the ImageNet class of each
+    image's CAM or loss gradient (default: store.default_class, the photo's own class or an upload's top
+    prediction)."""
     def stack(kind: str) -> torch.Tensor:
+        if kind in ("spm", "puzzle"):
+            chosen = classes or tuple(store.default_class(key, size) for key in keys)
+            return torch.stack([store.guide_map(kind, key, size, c) for key, c in zip(keys, chosen)])
         return torch.stack([store.guide_map(kind, key, size) for key in keys])
 
     if method == "saliencymix":
@@ -27,3 +41,58 @@ def maps_for(method: str, keys: tuple[str, ...], size: tuple[int, int], params: 
         saliency = stack(f"saliency:{params.get('saliency', 'fine_grained')}")
         return td_attention(stack("spm"), saliency, float(params.get("balance", 0.5)))
     return None
+
+
+def class_note(key: str, class_index: int, top: int | Callable[[], int]) -> str:
+    """Where a map's class comes from, in words: the photo's own class, an upload's top prediction, or a
+    choice (and then what the default was). `top`: the network's top class, or a function that gives it
+    (called only when needed: it may cost a forward pass)."""
+    classes = store.model().classes
+    own = store.own_class(key)
+    if class_index == own:
+        return "the photo's ImageNet class"
+    top = top() if callable(top) else top
+    if own is None and class_index == top:
+        return "the network's top prediction: an upload has no label"
+    parts = ["chosen"] + (["the network's top prediction"] if class_index == top else [])
+    parts.append(f"the photo is “{classes[own]}”" if own is not None
+                 else f"the network's top prediction is “{classes[top]}”")
+    return ", ".join(parts[:-1]) + "; " + parts[-1]
+
+
+def class_notes(keys: tuple[str, ...], classes: tuple[int, ...], size: tuple[int, int]) -> list[str]:
+    """Per image, “class” (where it comes from), for the captions under its map."""
+    names = store.model().classes
+    return [f"“{names[c]}” ({class_note(key, c, lambda key=key: store.top_class(key, size))})"
+            for key, c in zip(keys, classes)]
+
+
+def class_picks(keys: tuple[str, ...], labels: tuple[str, ...], size: tuple[int, int], prefix: str,
+                method: str | None = None, show: bool = True, side_by_side: bool = False) -> tuple[int, ...] | None:
+    """The ImageNet class of each image's map: a searchable select per input (key f"{prefix}_class{i}")
+    that starts at store.default_class and starts there again when the slot's image changes. With
+    `method`, only for a method whose maps are for a class (None otherwise; a class-free map says so).
+    `show=False`: the defaults, without widgets; `side_by_side`: the selects in columns."""
+    if method is not None and method not in CLASS_MAPS:
+        if method in CLASS_FREE:
+            st.caption(CLASS_FREE[method])
+        return None
+    ss = st.session_state
+    names = store.model().classes
+    chosen = []
+    places = st.columns(len(keys)) if show and side_by_side else [st] * len(keys)
+    for i, (key, label, place) in enumerate(zip(keys, labels, places)):
+        widget, owner = f"{prefix}_class{i}", f"{prefix}_class{i}_image"
+        if not show:
+            chosen.append(store.default_class(key, size))
+            continue
+        if widget not in ss or ss.get(owner) != key:
+            ss[widget], ss[owner] = store.default_class(key, size), key
+        own = store.own_class(key)
+        chosen.append(place.selectbox(
+            f"Class of input {i + 1}'s map ({label})", range(len(names)), key=widget,
+            format_func=lambda c: f"{names[c]} ({c})",
+            help="the ImageNet class whose CAM or loss gradient guides the mix; it starts at "
+                 + ("the photo's own class, as the authors' code uses the training label" if own is not None
+                    else "the network's top prediction, since an upload has no label")))
+    return tuple(chosen)

@@ -124,18 +124,22 @@ def model():
 
 
 @st.cache_resource(max_entries=128, show_spinner=False)  # ≤ 128 × 0.6 MB; a miss costs a forward pass
-def guide_map(kind: str, key: str, size: tuple[int, int]) -> torch.Tensor:
+def guide_map(kind: str, key: str, size: tuple[int, int], class_index: int | None = None) -> torch.Tensor:
     """(H, W) one image's map at the common size: "saliency:<opencv kind>", "attention" (the model's
-    final feature grid), "spm" (SnapMix's semantic percent map) or "puzzle" (loss-gradient saliency)."""
+    final feature grid, the same for every class), and, for the ImageNet class `class_index` (part of the
+    cache key, required), "spm" (SnapMix's semantic percent map: that class's CAM) or "puzzle" (the
+    gradient of that class's loss)."""
     x = at_size(key, size)[None]
     if kind.startswith("saliency:"):
         return static_saliency(x[0], kind.removeprefix("saliency:"))
     if kind == "attention":
         return feature_attention(x, model())[0]
-    if kind == "spm":
-        return semantic_percent_maps(x, model())[0]
-    if kind == "puzzle":
-        return puzzle_saliency(x, model())[0]
+    if kind in ("spm", "puzzle"):
+        if class_index is None:
+            raise ValueError(f"a {kind!r} map is for one class: pass class_index")
+        if kind == "spm":
+            return semantic_percent_maps(x, model(), classes=torch.tensor([int(class_index)]))[0]
+        return puzzle_saliency(x, model(), classes=[int(class_index)])[0]
     raise ValueError(f"unknown map kind {kind!r}")
 
 
@@ -145,3 +149,20 @@ def top_class(key: str, size: tuple[int, int]) -> int:
     m = model()
     with torch.inference_mode():
         return int(m.net(m.preprocess(at_size(key, size)))[0].argmax())
+
+
+def own_class(key: str) -> int | None:
+    """The index in the model's classes of the ImageNet class a bundled photo shows
+    (mixviz.samples.Sample.imagenet_class); None for an upload, which has no label."""
+    if not key.startswith("sample:"):
+        return None
+    name = samples()[key.removeprefix("sample:")].imagenet_class
+    classes = model().classes
+    return classes.index(name) if name in classes else None
+
+
+def default_class(key: str, size: tuple[int, int]) -> int:
+    """The class an image's maps are for unless the user picks another: a bundled photo's own class (the
+    authors' code uses the training label), else the model's top prediction at the common size."""
+    own = own_class(key)
+    return own if own is not None else top_class(key, size)

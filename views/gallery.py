@@ -19,7 +19,9 @@ inputs = current()
 ss = st.session_state
 st.title("Gallery")
 st.caption("Every method on the same images and seed, with its label weights (input 1, input 2, …). "
-           "Four-input methods use slots 3 and 4 when you choose four slots in the sidebar, else the default photos.")
+           "Four-input methods use slots 3 and 4 when you choose four slots in the sidebar, else the default photos. "
+           "SnapMix, TdAttenMix and Puzzle Mix use each photo's CAM or loss gradient of its own ImageNet class (an "
+           "upload's: the network's top prediction); the Mixing Lab names each class and lets you choose another.")
 
 
 @st.cache_data(max_entries=8, show_spinner="Mixing every method (the guided ones compute their maps once)…")

@@ -15,7 +15,7 @@ from mixviz.labels import smooth_label
 from mixviz.registry import FAMILIES
 from mixviz.render import code_snippet, formula_lines, lam_caption, method_figure
 from ui import store
-from ui.maps import maps_for
+from ui.maps import class_notes, class_picks, maps_for
 from ui.params import param_widgets
 from ui.sidebar import credit, current
 
@@ -65,8 +65,10 @@ keys, labels = inputs.first(k)
 try:
     x = store.batch(keys)
     size = tuple(x.shape[2:])
+    with controls:  # the ImageNet class of each input's CAM or loss gradient (for methods whose maps have one)
+        classes = class_picks(keys, labels, size, "lab", method=method)
     with st.spinner("Computing the maps that guide this method (once per image)…"):
-        maps = maps_for(method, keys, size, params)
+        maps = maps_for(method, keys, size, params, classes)
     r = mixviz.mix(method, x, labels=list(labels), seed=int(seed), lam=lam, alpha=alpha, maps=maps, **params)
 except (mixviz.MixError, mixviz.ImageError) as e:
     view.error(str(e))
@@ -105,7 +107,7 @@ with view:
             st.markdown(f"λ fixed at **{lam:.2f}**" + (f"; corrected λ (the label's share) **{corrected:.3f}**"
                                                         if corrected is not None else ""))
 
-    views = guide_views(r, x)
+    views = guide_views(r, x, classes=classes and class_notes(keys, classes, size))
     if views:
         st.markdown("**The maps that guided this mix**")
         for col, (caption, img) in zip(st.columns(len(views)), views):
@@ -115,7 +117,7 @@ with view:
                  help="the pretrained model's prediction on the mixed image next to the label the method assigned "
                       "(one forward pass per change: 20–200 ms, by model)"):
         model = store.model()
-        seen = network_view(model, r, x, input_classes=[store.top_class(key, size) for key in keys])
+        seen = network_view(model, r, x, input_classes=classes or [store.default_class(key, size) for key in keys])
         rows = [{"input": str(v.label), "stands for class": v.class_name, "label weight": round(v.label_weight, 3),
                  "network's probability": round(v.predicted, 3)} for v in seen.inputs]
         st.dataframe(rows, hide_index=True)
