@@ -61,8 +61,9 @@ def texts(at) -> str:
 def test_page_renders_with_everything_it_promises(app, model):
     ok(app)
     assert app.title[0].value == "CAM Explorer"
-    first = app.radio(key="cam_rank").options[0]
-    assert cam_caption(app).startswith("CAM of “") and first.split(" (")[0] in cam_caption(app)
+    assert cam_caption(app).startswith("CAM of “Egyptian cat”")  # the photo's own class, not the top prediction
+    assert "the photo's ImageNet class" in cam_caption(app)
+    assert app.selectbox(key="cam_class").value == model.classes.index("Egyptian cat")
     assert MAX_TEXT in texts(app)
     rows = table(app, "output shape")
     cam_row = rows[rows["layer"].str.contains("CAM features")].iloc[0]
@@ -104,11 +105,13 @@ def test_choosing_a_top5_class_changes_the_cam(app):
 
 
 def test_any_imagenet_class(app, model):
-    app.selectbox(key="cam_any").set_value(1).run()
+    app.selectbox(key="cam_class").set_value(1).run()
     ok(app)
-    assert f"“{model.classes[1]}” (class 1," in cam_caption(app)
-    app.selectbox(key="cam_any").set_value(None).run()
+    assert f"“{model.classes[1]}” (class 1," in cam_caption(app) and "chosen" in cam_caption(app)
+    assert app.radio(key="cam_rank").value is None  # outside the top 5: no shortcut is lit
+    app.radio(key="cam_rank").set_value(0).run()  # a shortcut sets the class
     assert "(class 1," not in cam_caption(app)
+    assert model.classes[app.selectbox(key="cam_class").value] == app.radio(key="cam_rank").options[0].split(" (")[0]
 
 
 def test_choosing_another_image_resets_the_class(app):

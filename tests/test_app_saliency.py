@@ -108,7 +108,7 @@ def test_opacity_moves_no_forward_pass(app, forward_passes):
 
 
 def test_class_changes_gradient_and_cam_only(app):
-    radio = app.radio(key="sal_class")
+    radio = app.radio(key="sal_rank")  # the top-5 shortcuts
     second = radio.options[1].split(" (")[0]
     before = panels(app)
     radio.set_value(1).run()
@@ -130,11 +130,12 @@ def test_clipping_changes_only_the_gradient_map(app):
     app.toggle(key="sal_clip").set_value(True).run()
 
 
-def test_image_choice(app):
-    app.radio(key="sal_class").set_value(2).run()
+def test_image_choice(app, model):
+    app.radio(key="sal_rank").set_value(2).run()
     app.selectbox(key="sal_image").set_value(1).run()  # slot 2: the dog
     ok(app)
-    assert app.radio(key="sal_class").value == 0
+    assert app.selectbox(key="sal_class").value == model.classes.index("German shepherd")  # its own class again
+    assert app.radio(key="sal_rank").value == 0
     assert "German Shepherd" in texts(app).split("Gradient saliency and CAM explain")[1]
     app.selectbox(key="sal_image").set_value(0).run()
 

@@ -30,7 +30,7 @@ def size_of(key: str) -> tuple[int, int]:
 @st.cache_data(max_entries=64, show_spinner="Running the network on this image…")
 def base_cam(key: str, model: str) -> CamResult:
     """CAM of the top prediction, with the features and logits that any other class's CAM reuses
-    (mixviz.map_views.retarget)."""
+    (mixviz.cam.retarget)."""
     return cam(store.model(), store.image(key))
 
 
@@ -63,6 +63,32 @@ def errors_shown(what: str):
     except Exception as e:  # noqa: BLE001 - a page must never show a traceback
         logging.getLogger("mixviz.app").exception("%s failed", what)
         st.error(f"{what} could not be drawn ({type(e).__name__}: {e}).")
+
+
+def class_choice(prefix: str, key: str, base: CamResult, horizontal: bool = True,
+                 label: str = "Class") -> int:
+    """The class a page's class maps are for: a searchable select of every ImageNet class (widget
+    f"{prefix}_class") that starts at the photo's own class (an upload's: the top prediction, `base`'s
+    class) and starts there again when the image changes, with the network's top 5 as a radio of
+    shortcuts (f"{prefix}_rank", empty while the class is outside them)."""
+    ss = st.session_state
+    classes = store.model().classes
+    choice, rank, owner = f"{prefix}_class", f"{prefix}_rank", f"{prefix}_class_image"
+    if choice not in ss or ss.get(owner) != key:
+        own = store.own_class(key)
+        ss[choice], ss[owner] = (base.class_index if own is None else own), key
+    top = [p.index for p in base.topk]
+    ss[rank] = top.index(ss[choice]) if ss[choice] in top else None
+
+    def shortcut():
+        if ss[rank] is not None:
+            ss[choice] = top[ss[rank]]
+
+    st.radio(f"The network's top {len(top)}", range(len(top)), key=rank, horizontal=horizontal, on_change=shortcut,
+             format_func=lambda i: f"{base.topk[i].name} ({base.topk[i].probability:.0%})")
+    return st.selectbox(label, range(len(classes)), key=choice, format_func=lambda c: f"{classes[c]} ({c})",
+                        help="any ImageNet class; it starts at " + ("the photo's own class" if store.own_class(key)
+                             is not None else "the network's top prediction, since an upload has no label"))
 
 
 def pick_slot(inputs, key: str, label: str = "Image", on_change=None) -> int:

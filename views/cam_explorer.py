@@ -11,6 +11,7 @@ from mixviz.map_views import (channels_figure, global_pool_figure, global_pool_p
 from mixviz.network import shape_text, total_params
 from mixviz.pooling import pool2d
 from ui import cam_maps, store
+from ui.maps import class_note
 from ui.sidebar import credit, current
 
 SEED_MATRIX = [[7, 9, 10, 4], [9, 10, 3, 9], [6, 2, 0, 3], [2, 0, 0, 1]]  # the lecture's 4×4 example
@@ -19,7 +20,6 @@ CHART = {"displayModeBar": False}
 
 inputs = current()
 big = inputs.lecture
-ss = st.session_state
 st.title("CAM Explorer")
 st.caption("Class activation mapping (Zhou et al., CVPR 2016): in a network that ends in global average pooling "
            "and one dense layer, the class score is the average of a map, Σₖ wₖ·Fₖ, and that map shows where "
@@ -30,19 +30,15 @@ if model.notice:
     st.info(model.notice)
 
 
-def reset_class():
-    ss["cam_rank"], ss["cam_any"] = 0, None
-
-
 @st.fragment
-def overlay_view(key: str, result, prob: float):
+def overlay_view(key: str, result, prob: float, note: str):
     """The CAM over the photo and its opacity slider (a fragment: the slider reruns only this)."""
     with cam_maps.errors_shown("The CAM overlay"):
         alpha = st.slider("CAM opacity", 0.0, 1.0, 0.5, 0.05, key="cam_alpha", help="0: the photo, 1: the map alone")
         panel = map_panel(store.image(key), result.high, alpha)
         st.image(panel.picture, width="stretch",
-                 caption=f"CAM of “{result.class_name}” (class {result.class_index}, p = {prob:.1%}) at opacity "
-                         f"{alpha:.2f}; peak at row {panel.peak[0]}, column {panel.peak[1]}")
+                 caption=f"CAM of “{result.class_name}” (class {result.class_index}, p = {prob:.1%}; {note}) at "
+                         f"opacity {alpha:.2f}; peak at row {panel.peak[0]}, column {panel.peak[1]}")
         if credit(key):
             st.caption(f"Photo: {credit(key)}")
 
@@ -51,22 +47,15 @@ result = None
 with cam_maps.errors_shown("The CAM"):
     top = st.columns((3, 2), gap="large")
     with top[1]:
-        slot = cam_maps.pick_slot(inputs, "cam_image", on_change=reset_class)
+        slot = cam_maps.pick_slot(inputs, "cam_image")
         key = inputs.keys[slot]
         base = cam_maps.base_cam(key, mid)
-        rank = st.radio("Class", range(len(base.topk)), key="cam_rank", horizontal=not big,
-                        format_func=lambda i: f"{base.topk[i].name} ({base.topk[i].probability:.0%})")
-        chosen = base.topk[rank].index
-        if not big:
-            other = st.selectbox("…or any ImageNet class", [None] + list(range(len(model.classes))), key="cam_any",
-                                 format_func=lambda c: "— one of the top 5 —" if c is None
-                                 else f"{c}: {model.classes[c]}")
-            chosen = chosen if other is None else other
+        chosen = cam_maps.class_choice("cam", key, base, horizontal=not big, label="Class (any ImageNet class)")
         st.plotly_chart(topk_figure(base.topk, chosen, big), key="cam_topk", width="stretch", config=CHART)
     result = base if chosen == base.class_index else retarget(model, base, chosen)
     prob = float(result.logits.softmax(0)[chosen])
     with top[0]:
-        overlay_view(key, result, prob)
+        overlay_view(key, result, prob, class_note(key, chosen, base.class_index))
 
 if result is not None:
     with cam_maps.errors_shown("How the CAM is built"):

@@ -12,11 +12,11 @@ from mixviz.cam import retarget
 from mixviz.imaging import to_pil
 from mixviz.map_views import box_of, comparison_rows, draw_box, map_panel
 from ui import cam_maps, store
+from ui.maps import class_note, class_notes, class_picks
 from ui.sidebar import credit, current
 
 inputs = current()
 big = inputs.lecture
-ss = st.session_state
 st.title("Saliency")
 st.caption("Where is the object? Two statistical answers that look only at the pixels, and two learned ones "
            "that ask a trained network about one class.")
@@ -38,24 +38,17 @@ MAPS = {
 }
 
 
-def reset_class():
-    ss["sal_class"] = 0
-
-
 @st.fragment
 def maps_section():
     """The four maps of one image (a fragment: its widgets rerun only this part of the page)."""
     with cam_maps.errors_shown("The saliency maps"):
         controls = st.columns((2, 3, 2), gap="medium")
         with controls[0]:
-            slot = cam_maps.pick_slot(inputs, "sal_image", on_change=reset_class)
+            slot = cam_maps.pick_slot(inputs, "sal_image")
         key = inputs.keys[slot]
         base = cam_maps.base_cam(key, mid)
         with controls[1]:
-            rank = st.radio("Class (for gradient saliency and CAM)", range(len(base.topk)), key="sal_class",
-                            horizontal=True,
-                            format_func=lambda i: f"{base.topk[i].name} ({base.topk[i].probability:.0%})")
-        chosen = base.topk[rank].index
+            chosen = cam_maps.class_choice("sal", key, base, label="Class (for gradient saliency and CAM)")
         with controls[2]:
             alpha = st.slider("Map opacity", 0.0, 1.0, 0.6, 0.05, key="sal_alpha",
                               help="0: the photo, 1: the map alone")
@@ -70,13 +63,16 @@ def maps_section():
         panels = {name: map_panel(image, v, alpha, quantile=0.99 if (name == "gradient" and clip) else None)
                   for name, v in values.items()}
         grid = "×".join(map(str, cam_result.features.shape[1:]))
+        learned = f"for “{cam_result.class_name}” ({class_note(key, chosen, base.class_index)}), "
         per_row = 2 if big else 4
         names = list(MAPS)
         for start in range(0, len(names), per_row):
             for col, name in zip(st.columns(per_row), names[start:start + per_row]):
                 title, about = MAPS[name]
                 p = panels[name]
-                col.image(p.picture, width="stretch", caption=f"{title}: peak at row {p.peak[0]}, column {p.peak[1]}")
+                which = learned if name in ("gradient", "cam") else ""
+                col.image(p.picture, width="stretch",
+                          caption=f"{title}: {which}peak at row {p.peak[0]}, column {p.peak[1]}")
                 if not big:
                     col.caption(about.format(model=model.title, grid=grid))
         cam_peak = panels["cam"].peak
@@ -108,9 +104,11 @@ def mix_section():
                                                       key="sal_seed")
         x = store.batch(keys)
         size = tuple(x.shape[2:])
+        classes = class_picks(keys, labels, size, "sal_mix", show=not big, side_by_side=True)  # of each SPM
+        notes = class_notes(keys, classes, size)
         saliency = torch.stack([store.guide_map("saliency:fine_grained", k, size) for k in keys])
         with st.spinner("Computing the semantic percent maps (once per image)…"):
-            spm = torch.stack([store.guide_map("spm", k, size) for k in keys])
+            spm = torch.stack([store.guide_map("spm", k, size, c) for k, c in zip(keys, classes)])
         smix = mixviz.mix("saliencymix", x, labels=list(labels), seed=int(seed), lam=lam, maps=saliency, device="cpu")
         snap = mixviz.mix("snapmix", x, labels=list(labels), seed=int(seed), lam=lam, maps=spm, device="cpu")
 
@@ -135,9 +133,11 @@ def mix_section():
         target = map_panel(x[0], spm[0], MIX_ALPHA)
         source = map_panel(x[1], spm[1], MIX_ALPHA)
         cols[0].image(draw_box(target.picture, box_a), width="stretch",
-                      caption=f"slot 1 ({labels[0]}): its SPM loses {1 - snap.info['rho_a']:.1%} under the box")
+                      caption=f"slot 1 ({labels[0]}): its SPM, the CAM for {notes[0]}, loses "
+                              f"{1 - snap.info['rho_a']:.1%} under the box")
         cols[1].image(draw_box(source.picture, box_b), width="stretch",
-                      caption=f"slot 2 ({labels[1]}): its SPM inside the box: {snap.info['rho_b']:.1%}")
+                      caption=f"slot 2 ({labels[1]}): its SPM, the CAM for {notes[1]}, inside the box: "
+                              f"{snap.info['rho_b']:.1%}")
         cols[2].image(draw_box(to_pil(snap.image), box_a), width="stretch", caption="SnapMix")
         with cols[3]:
             st.metric("ρa (slot 1)", f"{snap.info['rho_a']:.3f}")
