@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 
-import gco
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -36,16 +35,19 @@ BLOCKS = (2, 4, 8, 16)
 SCALE = 10_000  # integer energies for GCO: a block's saliency (about 1/G²) resolves to 1 part in 10⁴
 
 
-def puzzle_saliency(x: torch.Tensor, model=None, chunk: int = 16) -> torch.Tensor:
+def puzzle_saliency(x: torch.Tensor, model=None, chunk: int = 16, classes: list[int] | None = None) -> torch.Tensor:
     """(N, H, W) Puzzle Mix saliency of each image of x: the ℓ2 norm over colour channels of the
-    gradient of the cross-entropy loss of the model's top class (the paper uses the training label),
-    `chunk` images per backward pass. A training loop that has its own gradients passes `maps`."""
+    gradient of the cross-entropy loss of each image's class in `classes` (the paper: the training
+    label; default: the model's top class), `chunk` images per backward pass. A training loop that has
+    its own gradients passes `maps`."""
     from ..models import load_model
 
     model = model or load_model()
     images = list(x.cpu())
+    classes = None if classes is None else [int(c) for c in classes]
     maps = [g.high for i in range(0, len(images), chunk)
-            for g in gradient_saliencies(model, images[i:i + chunk], kind="puzzlemix")]
+            for g in gradient_saliencies(model, images[i:i + chunk], kind="puzzlemix",
+                                         classes=None if classes is None else classes[i:i + chunk])]
     return torch.stack(maps).to(x.device)
 
 
@@ -84,6 +86,8 @@ def block_costs(s: list[torch.Tensor], cells: list[torch.Tensor], beta: float, g
 def block_mask(show0: np.ndarray, show1: np.ndarray, edge_v: np.ndarray, edge_h: np.ndarray, lam: float,
                n_labels: int, eta: float) -> np.ndarray:
     """(G, G) share of input 0 per block: the α-β-swap graph cut of the energy in the module docstring."""
+    import gco  # graph cuts (PyPI gco-wrapper), loaded when Puzzle Mix first cuts
+
     g = show0.shape[0]
     shares = np.linspace(0.0, 1.0, n_labels)
     prior = np.array([math.comb(n_labels - 1, l) * lam ** l * (1 - lam) ** (n_labels - 1 - l)
@@ -125,17 +129,23 @@ def _pixel_blocks(n: int, g: int, device) -> tuple[torch.Tensor, torch.Tensor, t
     return block, torch.arange(n, device=device) - start[block], start, size
 
 
-def move_blocks(x: torch.Tensor, source: torch.Tensor, g: int) -> torch.Tensor:
-    """x (B, C, H, W) with block position j showing block source[:, j] of the same image; blocks
-    span [⌈kH/G⌉, ⌈(k+1)H/G⌉) and may differ by a pixel, so the last row or column repeats there."""
-    b, c, h, w = x.shape
-    row_block, dy, top, height = _pixel_blocks(h, g, x.device)
-    col_block, dx, left, width = _pixel_blocks(w, g, x.device)
+def block_source_index(source: torch.Tensor, g: int, h: int, w: int) -> torch.Tensor:
+    """(B, H·W): the flat pixel of the same image that each pixel shows when block position j shows block
+    source[:, j]; blocks span [⌈kH/G⌉, ⌈(k+1)H/G⌉) and may differ by a pixel, so the last row or column
+    of a smaller source block repeats there."""
+    row_block, dy, top, height = _pixel_blocks(h, g, source.device)
+    col_block, dx, left, width = _pixel_blocks(w, g, source.device)
     src = source[:, row_block[:, None] * g + col_block[None, :]]  # (B, H, W)
     sr, sc = src // g, src % g
     sy = top[sr] + torch.minimum(dy[None, :, None], height[sr] - 1)
     sx = left[sc] + torch.minimum(dx[None, None, :], width[sc] - 1)
-    index = (sy * w + sx).flatten(1)[:, None].expand(b, c, -1)
+    return (sy * w + sx).flatten(1)
+
+
+def move_blocks(x: torch.Tensor, source: torch.Tensor, g: int) -> torch.Tensor:
+    """x (B, C, H, W) with block position j showing block source[:, j] of the same image."""
+    b, c, h, w = x.shape
+    index = block_source_index(source, g, h, w)[:, None].expand(b, c, -1)
     return x.flatten(2).gather(2, index).view(b, c, h, w)
 
 
@@ -218,6 +228,15 @@ class PuzzleMix(TwoInputMask):
         moved = [x if bool((src == torch.arange(src.shape[1], device=src.device)).all()) else
                  move_blocks(x, src, p["_blocks"]) for x, src in zip(xs, (p["source0"], p["source1"]))]
         torch.lerp(moved[0], moved[1], self.mask1(p, xs[0]), out=out)
+
+    def used(self, p, xs):
+        """Each image's share at the pixel it shows, carried back to where transport took that pixel from."""
+        masks = self.masks_for(p, xs)
+        b, k, h, w = masks.shape
+        out = torch.zeros(b, k, h * w, device=masks.device)
+        for j, source in enumerate((p["source0"], p["source1"])):
+            out[:, j].scatter_reduce_(1, block_source_index(source, p["_blocks"], h, w), masks[:, j].flatten(1), "amax")
+        return out.view(b, k, h, w)
 
     def weights_for(self, p, k, height, width):
         device = p["z"].device
