@@ -43,3 +43,43 @@ def test_app_speed_benchmark_runs(capsys):
     out = capsys.readouterr().out
     assert "| mixup |" in out and "| saliencymix |" in out and "First picture from a cold start" in out
 
+
+def test_label_truth_table_runs_and_mixviz_labels_equal_the_pixels(capsys):
+    spec = importlib.util.spec_from_file_location("label_truth", Path(__file__).resolve().parent.parent / "bench" /
+                                                  "label_truth.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    import torch
+
+    threads = torch.get_num_threads()
+    try:
+        results = bench.main(["--batches", "6"])
+    finally:
+        torch.set_num_threads(threads)
+    out = capsys.readouterr().out
+    assert "| library | call |" in out and "kornia 0." in out and "timm 1." in out
+    assert '| mixviz | `mix_batch("cutmix")` |' in out and "| Kornia | `RandomCutMixV2()` |" in out
+    ours = {r["method"]: r for r in results if r["library"] == "mixviz"}
+    assert set(ours) == {"mixup", "cutmix"}
+    for r in ours.values():
+        assert r["err"] < 1e-6 and r["per_sample"] and r["partner"] == "x[i−1]"
+        assert r["votes"]["sample"] > 0 and r["votes"]["partner"] == 0
+    assert ours["cutmix"]["clipped"] > 0 and ours["cutmix"]["clip_vs_pixels"] < 1e-6
+
+    # The check can fail: a label that keeps the drawn λ after clipping is caught and named.
+    eye = torch.eye(bench.BATCH, dtype=torch.float64)
+    state = {}
+
+    def seed(s):
+        state["g"] = torch.Generator().manual_seed(s)
+        state["lam"] = torch.rand(bench.BATCH, generator=torch.Generator().manual_seed(s), dtype=torch.float64)
+
+    def uncorrected(x, y):
+        lam = state["lam"]
+        xm, _ = mixviz.mix_batch("cutmix", x, y, num_classes=bench.BATCH, generator=state["g"], lam=lam)
+        return xm, lam[:, None] * eye[y] + (1 - lam[:, None]) * eye[y.roll(1)], lam
+
+    wrong = bench.Entry("test", "uncorrected", "cutmix", "", uncorrected, seed)
+    r = bench.measure(wrong, bench.Decoder(bench.colours()), 6, 0, 24, 32)
+    assert r["err"] > 0.05 and r["clipped"] > 0 and r["clip_vs_lam"] < 1e-6
+    assert bench._after_clip({"method": "cutmix", **r}) == "the drawn λ"
