@@ -36,7 +36,7 @@ def _check_common(alpha: float, lam) -> None:
 def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequence[Hashable] | None = None,
         seed: int = 0, device: str | torch.device | None = None, lam: float | None = None, alpha: float | None = None,
         label_smoothing: float = 0.0, num_classes: int | None = None, image_size: tuple[int, int] | None = None,
-        maps: torch.Tensor | None = None, **params: Any) -> MixResult:
+        maps: torch.Tensor | None = None, classes: Sequence[int] | None = None, **params: Any) -> MixResult:
     """Mix `images` (as many as the method takes) with `method` and explain the result.
 
     lam=None draws λ ~ Beta(alpha, alpha) from `seed` (alpha=None: the method's default, its authors'
@@ -44,7 +44,9 @@ def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequenc
     a number fixes it. Images of different sizes
     are scaled to cover the first image's size (or `image_size`, (H, W)) and centre-cropped. Label smoothing needs
     `num_classes`. Tensors in the result live on `device` (cuda, then mps, then cpu when None).
-    Guided methods take `maps` (K, H, W), one per input at the common size, or compute them.
+    Guided methods take `maps` (K, H, W), one per input at the common size, or compute them; methods
+    guided by a class map (SnapMix, TdAttenMix, Puzzle Mix) compute it for each image's class in
+    `classes` (indices of the model's classes, one per image; default: the model's top prediction).
     """
     spec = get(method)
     alpha = _alpha(spec, alpha)
@@ -60,6 +62,10 @@ def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequenc
     L.check_eps(label_smoothing)
     if label_smoothing and num_classes is None:
         raise MixError("label smoothing needs num_classes (the number of classes K in (1−ε)y + ε/K)")
+    if classes is not None:
+        if len(classes) != k or not all(isinstance(c, int) and c >= 0 for c in classes):
+            raise MixError(f"classes must be {k} class indices, one per image; got {classes!r}")
+        values["_classes"] = tuple(classes)
 
     dev = pick_device(device)
     x = x.to(dev)

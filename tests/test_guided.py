@@ -228,3 +228,18 @@ def test_tdattenmix_with_the_model_and_in_a_batch():
     xm, ym = mixviz.mix_batch("tdattenmix", x, torch.arange(3), num_classes=3, maps=torch.rand(3, 48, 64),
                               generator=torch.Generator().manual_seed(0))
     torch.testing.assert_close(ym.sum(1), torch.ones(3))
+
+
+def test_class_guided_methods_use_the_classes_they_are_given():
+    """SnapMix's maps are the CAMs of each image's labelled class in the authors' code: `classes` says which."""
+    from mixviz.methods.guided import semantic_percent_maps
+
+    x = images(2, 48, 64, seed=9)
+    spm = semantic_percent_maps(x, classes=[3, 7])
+    own = mixviz.mix("snapmix", x, seed=2, classes=[3, 7])
+    given = mixviz.mix("snapmix", x, seed=2, maps=spm)
+    top = mixviz.mix("snapmix", x, seed=2)
+    assert own.label == pytest.approx(given.label, abs=1e-6)
+    assert own.label != pytest.approx(top.label, abs=1e-6)
+    with pytest.raises(mixviz.MixError, match="classes"):
+        mixviz.mix("snapmix", x, classes=[3])

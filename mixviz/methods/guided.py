@@ -201,7 +201,7 @@ class SnapMix(TwoInputPaste):
 
     def per_image(self, x, params, maps=None):
         if maps is None:
-            return {"spm": semantic_percent_maps(x)}
+            return {"spm": semantic_percent_maps(x, classes=params.get("_classes"))}
         maps = maps.clamp_min(0)
         return {"spm": maps / maps.flatten(1).sum(1).clamp_min(1e-12)[:, None, None]}
 
@@ -325,7 +325,7 @@ class TdAttenMix(TwoInputPaste):
     def per_image(self, x, params, maps=None):
         if maps is None:
             saliency = torch.stack([static_saliency(img.cpu(), params["saliency"]) for img in x]).to(x.device)
-            maps = td_attention(semantic_percent_maps(x), saliency, params["balance"])
+            maps = td_attention(semantic_percent_maps(x, classes=params.get("_classes")), saliency, params["balance"])
         attention = real(maps.clamp_min(0))
         attention = attention / attention.flatten(1).sum(1).clamp_min(1e-12)[:, None, None]
         ny, nx, th, tw = token_grid(*x.shape[2:])

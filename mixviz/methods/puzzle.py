@@ -183,7 +183,7 @@ class PuzzleMix(TwoInputMask):
         return p
 
     def per_image(self, x, params, maps=None):
-        maps = (puzzle_saliency(x) if maps is None else maps).clamp_min(0).float()
+        maps = (puzzle_saliency(x, classes=params.get("_classes")) if maps is None else maps).clamp_min(0).float()
         h, w = x.shape[2:]
         stats = {"saliency": maps}
         for g in ((params["blocks"],) if params["blocks"] != "random" else BLOCKS):
