@@ -92,8 +92,10 @@ def class_choice(prefix: str, key: str, base: CamResult, horizontal: bool = True
 
 
 def pick_slot(inputs, key: str, label: str = "Image", on_change=None) -> int:
-    """A select of the sidebar's filled slots (0-based index); a slot that was emptied falls back to 1."""
-    if st.session_state.get(key, 0) >= inputs.filled:
-        st.session_state[key] = 0
+    """A select of the sidebar's filled slots (0-based index); a slot that was emptied falls back to 1.
+    The value is written back on every run, so that the browser redraws the option's text when the slot's
+    photo changed (streamlit otherwise keeps showing the old name: streamlit/streamlit#13788)."""
+    chosen = st.session_state.get(key, 0)
+    st.session_state[key] = chosen if chosen < inputs.filled else 0
     return st.selectbox(label, range(inputs.filled), key=key, on_change=on_change,
                         format_func=lambda i: f"slot {i + 1}: {inputs.names[i]}")
