@@ -1,16 +1,22 @@
 """Plotly charts of a mix: the soft label and the Beta(α, α) density with the drawn λ marked."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import plotly.graph_objects as go
 
 from .render import INPUT_COLOURS
 from .theory import beta_curve
+
+if TYPE_CHECKING:  # plotly is imported by the functions that draw, when first called
+    import plotly.graph_objects as go
 
 
 def label_chart(label: dict, other: float | None = None, union: bool = False, height: int = 220) -> go.Figure:
     """Horizontal bars of a {class: weight} label. `other`: the weight ε/K every other class gets under
     label smoothing. The title says when the weights do not sum to 1 (SnapMix) or form a union (SpliceMix)."""
+    import plotly.graph_objects as go
+
     names = [str(k) for k in label]
     values = [float(v) for v in label.values()]
     colours = [INPUT_COLOURS[i % len(INPUT_COLOURS)] for i in range(len(names))]
@@ -34,6 +40,8 @@ def label_chart(label: dict, other: float | None = None, union: bool = False, he
 
 def beta_chart(alpha: float | None, lam: float | None, corrected: float | None = None, height: int = 220) -> go.Figure:
     """Beta(α, α) density (none when λ is fixed) with the drawn or fixed λ and the corrected λ marked."""
+    import plotly.graph_objects as go
+
     fig = go.Figure()
     top = 1.0
     if alpha is not None:

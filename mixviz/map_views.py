@@ -4,17 +4,19 @@ SaliencyMix vs SnapMix comparison. Plain functions of tensors; no streamlit here
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import plotly.graph_objects as go
 import torch
 from PIL import Image, ImageDraw
-from plotly.subplots import make_subplots
 
 from .cam import CamResult, Prediction, predictions
 from .imaging import ImageLike, image_size, overlay, resize_map, to_pil
 from .pooling import Pooled, global_pool
 from .types import MixError
+
+if TYPE_CHECKING:  # plotly is imported by the functions that draw, when first called
+    import plotly.graph_objects as go
 
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
 PEAK_COLOUR = "#ffffff"
@@ -178,6 +180,8 @@ def logit_parts(result: CamResult) -> LogitParts:
 
 def topk_figure(topk: list[Prediction], chosen: int | None = None, big: bool = False) -> go.Figure:
     """Horizontal bars of the top-k probabilities, best on top; the chosen class highlighted."""
+    import plotly.graph_objects as go
+
     names = [f"{p.name} ({p.index})" for p in topk][::-1]
     probs = [p.probability for p in topk][::-1]
     colours = ["#d62728" if p.index == chosen else "#9ecae1" for p in topk][::-1]
@@ -191,6 +195,8 @@ def topk_figure(topk: list[Prediction], chosen: int | None = None, big: bool = F
 def map_figure(values: torch.Tensor, title: str = "", big: bool = False, annotate: bool = True,
                colorscale: str = "Jet", zmid: float | None = None, height: int = 360) -> go.Figure:
     """A (h, w) map as a heatmap, row 0 on top, with each cell's value written in it when asked."""
+    import plotly.graph_objects as go
+
     v = torch.as_tensor(values).detach().float().cpu().numpy()
     heat = go.Heatmap(z=v, colorscale=colorscale, zmid=zmid,
                       hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>",
@@ -205,6 +211,9 @@ def channels_figure(result: CamResult, model, channels: list[Channel], big: bool
                     per_row: int = 6) -> go.Figure:
     """The maps w_k · F_k of the given channels side by side (at most `per_row` in a row), on one colour
     scale centred at 0, each titled with its channel and its term w_k · mean F_k."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
     maps = [channel_map(result, model, ch.index).numpy() for ch in channels]
     if not maps:
         return _layout(go.Figure(), big, 100)
@@ -229,6 +238,8 @@ def channels_figure(result: CamResult, model, channels: list[Channel], big: bool
 
 def terms_figure(result: CamResult, k: int = 15, big: bool = False) -> go.Figure:
     """The k largest and the most negative channel terms w_k · mean F_k, as bars."""
+    import plotly.graph_objects as go
+
     terms = result.channel_terms
     top = terms.argsort(descending=True)[:k].tolist()
     low = [i for i in terms.argsort()[:3].tolist() if i not in top]
@@ -253,6 +264,8 @@ def pooling_figure(matrix, pools: dict[str, Pooled], selected: tuple[int, int] |
     has a colour: its input cells are tinted and framed in it and its output cell is tinted in it;
     the `selected` output cell (row, col) and its window are framed in black, and the winning cell
     of max pooling is written in bold."""
+    import plotly.graph_objects as go
+
     m = np.asarray(matrix, dtype=float)
     h, w = m.shape
     fig = go.Figure()
@@ -332,6 +345,8 @@ def window_text(matrix, pooled: Pooled, kind: str, row: int, col: int) -> str:
 
 def global_pool_figure(features: torch.Tensor, channels: list[int], big: bool = False) -> go.Figure:
     """Global average vs global max pooling of the given channels of a (C, h, w) feature map."""
+    import plotly.graph_objects as go
+
     g = global_pool(features)
     names = [f"ch {i}" for i in channels]
     fig = go.Figure([

@@ -21,15 +21,21 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlparse
 
-import timm
 import torch
-from PIL import Image
 
 from .imaging import ImageLike, to_tensor
 from .sampling import pick_device
 from .types import MixError
 
 XCEPTION_ENV = "MIXVIZ_XCEPTION_WEIGHTS"
+
+
+def _timm():
+    """timm, imported on first use: it pulls in torchvision and takes seconds, which `import mixviz` and a
+    training loop that only mixes batches should not pay."""
+    import timm
+
+    return timm
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,7 @@ class Model:
 
 def imagenet_classes() -> list[str]:
     """The 1000 ImageNet-1k class names in index order, from timm (first synonym of each)."""
-    info = timm.data.ImageNetInfo()
+    info = _timm().data.ImageNetInfo()
     return [info.index_to_description(i).split(",")[0].strip() for i in range(info.num_classes())]
 
 
@@ -130,7 +136,7 @@ def lite0_state_dict() -> dict[str, torch.Tensor]:
 # --- Xception --------------------------------------------------------------------------------------
 
 def _xception_url() -> str:
-    return timm.models.get_pretrained_cfg("legacy_xception").url
+    return _timm().models.get_pretrained_cfg("legacy_xception").url
 
 
 def timm_cache_file(url: str | None = None) -> Path:
@@ -195,7 +201,7 @@ _LOCK = threading.Lock()
 
 def _build(recipe: Recipe, state: dict[str, torch.Tensor], source: str, device, notice: str = "",
            keras_eps: bool = False) -> Model:
-    net = timm.create_model(recipe.timm_name, pretrained=False)
+    net = _timm().create_model(recipe.timm_name, pretrained=False)
     try:
         net.load_state_dict(state, strict=True)
     except RuntimeError as e:

@@ -1,21 +1,33 @@
-"""Static figures for slides (matplotlib, PNG/PDF/SVG): one method explained, or a gallery of all."""
+"""Static figures for slides (matplotlib, PNG/PDF/SVG): one method explained, or a gallery of all.
+
+The figures are `matplotlib.figure.Figure` objects, never pyplot's: drawing one neither chooses nor
+switches matplotlib's backend (a notebook keeps its inline figures), nothing is registered with pyplot, so
+nothing needs closing (a figure is freed with its last reference), and `fig.savefig(...)` writes PNG, PDF or
+SVG with matplotlib's own canvases. matplotlib itself is imported when the first figure is drawn.
+"""
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-import matplotlib
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
+from .mixing import mix
+from .registry import METHODS, get
+from .types import MixResult
 
-from .mixing import mix  # noqa: E402
-from .registry import METHODS, get  # noqa: E402
-from .types import MixResult  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 INPUT_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")
+
+
+def _figure(**kw) -> Figure:
+    """A new figure outside pyplot (see the module docstring)."""
+    from matplotlib.figure import Figure
+
+    return Figure(**kw)
 
 
 def _show(ax, t: torch.Tensor, title: str, cmap=None):
@@ -45,11 +57,12 @@ def lam_caption(r: MixResult) -> str:
     return ", ".join(parts)
 
 
-def method_figure(r: MixResult, inputs: torch.Tensor, names: Sequence[str], credits: Sequence[str] = ()):
+def method_figure(r: MixResult, inputs: torch.Tensor, names: Sequence[str], credits: Sequence[str] = ()) -> Figure:
     """Inputs, each input's mask, the mixed image and the label weights of one result."""
     spec = get(r.method)
     k = inputs.shape[0]
-    fig, axes = plt.subplots(2, k + 1, figsize=(2.6 * (k + 1), 5.6), squeeze=False)
+    fig = _figure(figsize=(2.6 * (k + 1), 5.6))
+    axes = fig.subplots(2, k + 1, squeeze=False)
     for i in range(k):
         _show(axes[0, i], inputs[i], f"input {i + 1}: {names[i]}")
         _show(axes[1, i], r.masks[i], f"mask {i + 1} (mean {float(r.masks[i].mean()):.3f})", cmap="gray")
@@ -75,13 +88,14 @@ def method_figure(r: MixResult, inputs: torch.Tensor, names: Sequence[str], cred
 
 def gallery_figure(inputs: torch.Tensor, names: Sequence[str], seed: int = 0, lam: float | None = None,
                    alpha: float = 1.0, methods: Sequence[str] | None = None, credits: Sequence[str] = (),
-                   columns: int = 6, results: dict[str, MixResult] | None = None):
+                   columns: int = 6, results: dict[str, MixResult] | None = None) -> Figure:
     """Every method (default: all of them) on the same inputs, reused in order where a method takes more
     images than were given. Model-guided methods use mixviz.load_model(). `results` (method -> MixResult)
     are drawn as they are instead of being mixed again (the app passes what it already shows)."""
     chosen = list(results or methods or METHODS)
     rows = math.ceil(len(chosen) / columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(2.3 * columns, 2.6 * rows), squeeze=False)
+    fig = _figure(figsize=(2.3 * columns, 2.6 * rows))
+    axes = fig.subplots(rows, columns, squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for ax, name in zip(axes.flat, chosen):

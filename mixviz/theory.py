@@ -19,16 +19,18 @@ import math
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Hashable
+from typing import TYPE_CHECKING, Callable, Hashable
 
 import numpy as np
-import plotly.graph_objects as go
 import torch
 from scipy import stats
 
 from .labels import smooth_label
 from .sampling import beta_quantile, make_generator
 from .types import MixError
+
+if TYPE_CHECKING:  # plotly is imported by the functions that draw, when first called
+    import plotly.graph_objects as go
 
 # ---------------------------------------------------------------- Beta(α, α)
 
@@ -83,6 +85,8 @@ def beta_ymax(alpha: float) -> float:
 def beta_figure(alpha: float, samples: np.ndarray | None = None, height: int = 380) -> go.Figure:
     """Beta(α, α)'s density with a density-normalised histogram of `samples` behind it.
     For α < 1 the y axis is cut (the density is infinite at 0 and 1) and the figure says so."""
+    import plotly.graph_objects as go
+
     alpha = check_alpha(alpha)
     x, pdf = beta_curve(alpha)
     ymax = beta_ymax(alpha)
@@ -142,6 +146,8 @@ def smoothing_bars(label: dict[Hashable, float], eps: float, num_classes: int) -
 
 def smoothing_figure(bars: SmoothingBars, eps: float, height: int = 320) -> go.Figure:
     """Grouped bars: the target y and the smoothed target (1 − ε)·y + ε/K."""
+    import plotly.graph_objects as go
+
     fig = go.Figure()
     fig.add_bar(x=bars.names, y=bars.target, name="target y", marker_color="#7f7f7f",
                 text=[f"{v:.3g}" for v in bars.target], textposition="outside")
@@ -301,6 +307,8 @@ TOY_COLOURS = ("#2ca02c", "#ff7f0e")   # class 0 green, class 1 orange, as in th
 
 def toy_figure(result: ToyResult, height: int = 420, colorbar: bool = True) -> go.Figure:
     """p(y = 1 | x) as a heat map (blue: class 1), the ½ level as a line, and the training points."""
+    import plotly.graph_objects as go
+
     fig = go.Figure()
     fig.add_heatmap(x=result.xs, y=result.ys, z=result.prob, zmin=0, zmax=1, colorscale="Blues", showscale=colorbar, zsmooth="best",
                     colorbar=dict(title=dict(text="p(y=1|x)", side="right"), thickness=12),
