@@ -66,3 +66,11 @@ def test_the_server_config_hides_tracebacks_and_limits_uploads():
     assert 1 <= config["server"]["maxUploadSize"] <= 50
     assert config["browser"]["gatherUsageStats"] is False
     assert ".streamlit" not in (ROOT / ".dockerignore").read_text().split()  # the image serves with it
+    # no "Deploy" button (nor Rerun / Clear cache) in a teaching app's toolbar: "viewer" and "minimal" hide it,
+    # "auto" (the default) shows it on localhost, "developer" everywhere
+    assert config["client"]["toolbarMode"] in ("viewer", "minimal")
+    # no recursive inotify watch over .venv (it floods the terminal with "Inotify queue overflowed"): poll the
+    # app's own files, or watch nothing; and no watching in the image, whatever the file says
+    assert config["server"]["fileWatcherType"] in ("poll", "none")
+    assert {".venv", ".git"} <= set(config["server"]["folderWatchBlacklist"])
+    assert re.search(r"^\s*STREAMLIT_SERVER_FILE_WATCHER_TYPE=none", DOCKERFILE, re.M)
