@@ -402,6 +402,7 @@ def comparison_rows(model_title: str, input_size: int, grid: tuple[int, int]) ->
          "SaliencyMix": "None: class-agnostic. It finds whatever stands out (an object, text, a bright edge, "
                         "clutter), not necessarily the labelled object.",
          "SnapMix": "Only classes the classifier was trained on (the dataset's labels; here the 1000 ImageNet "
-                    "classes), and the labelled class (here the top prediction). An unknown object gets the CAM "
+                    "classes), and the labelled class (here each photo's own ImageNet class, or an upload's top "
+                    "prediction, since an upload has no label). An unknown object gets the CAM "
                     "of whatever class it resembles."},
     ]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import torch
 
+from .imaging import shade
 from .mixing import mix
 from .registry import METHODS, get
 from .types import MixResult
@@ -64,7 +65,10 @@ def method_figure(r: MixResult, inputs: torch.Tensor, names: Sequence[str], cred
     fig = _figure(figsize=(2.6 * (k + 1), 5.6))
     axes = fig.subplots(2, k + 1, squeeze=False)
     for i in range(k):
-        _show(axes[0, i], inputs[i], f"input {i + 1}: {names[i]}")
+        if r.used is not None:  # each input darkened where the mix does not use its own pixels
+            _show(axes[0, i], shade(inputs[i], r.used[i].to(inputs.device)), f"input {i + 1}: {names[i]} (dark: not used)")
+        else:
+            _show(axes[0, i], inputs[i], f"input {i + 1}: {names[i]}")
         _show(axes[1, i], r.masks[i], f"mask {i + 1} (mean {float(r.masks[i].mean()):.3f})", cmap="gray")
     _show(axes[0, k], r.image, "mixed")
     ax = axes[1, k]
@@ -87,7 +91,7 @@ def method_figure(r: MixResult, inputs: torch.Tensor, names: Sequence[str], cred
 
 
 def gallery_figure(inputs: torch.Tensor, names: Sequence[str], seed: int = 0, lam: float | None = None,
-                   alpha: float = 1.0, methods: Sequence[str] | None = None, credits: Sequence[str] = (),
+                   alpha: float | None = None, methods: Sequence[str] | None = None, credits: Sequence[str] = (),
                    columns: int = 6, results: dict[str, MixResult] | None = None) -> Figure:
     """Every method (default: all of them) on the same inputs, reused in order where a method takes more
     images than were given. Model-guided methods use mixviz.load_model(). `results` (method -> MixResult)
@@ -115,25 +119,38 @@ def gallery_figure(inputs: torch.Tensor, names: Sequence[str], seed: int = 0, la
     return fig
 
 
-def code_snippet(method: str, images: Sequence[str], seed: int, lam: float | None, alpha: float,
-                 params: dict, label_smoothing: float = 0.0, num_classes: int = 1000) -> str:
-    """Python that reproduces a Mixing Lab picture with mixviz (`images`: file paths)."""
+def code_snippet(method: str, images: Sequence[str], seed: int, lam: float | None, alpha: float | None,
+                 params: dict, label_smoothing: float = 0.0, num_classes: int = 1000,
+                 image_size: tuple[int, int] | None = None, max_side: int | None = None,
+                 classes: Sequence[int] | None = None) -> str:
+    """Python that reproduces a Mixing Lab picture with mixviz (`images`: file paths): the images fitted
+    within `max_side` pixels and mixed at `image_size`, as the page does, with the class of each image's
+    map (`classes`) for the methods guided by one. alpha=None: the method's own default α."""
     spec = get(method)
     changed = {k: v for k, v in params.items() if v != spec.param(k).default}
     args = [repr(method), "images", "labels=labels", f"seed={seed}"]
     if spec.uses_lam:
-        args.append(f"lam={lam!r}" if lam is not None else f"alpha={alpha!r}")
+        if lam is not None:
+            args.append(f"lam={lam!r}")
+        elif alpha is not None and spec.alpha is not None and alpha != spec.alpha:
+            args.append(f"alpha={alpha!r}")
+    if image_size is not None:
+        args.append(f"image_size={tuple(int(v) for v in image_size)!r}")
+    if classes is not None:
+        args.append(f"classes={[int(c) for c in classes]!r}")
     if label_smoothing:
         args += [f"label_smoothing={label_smoothing!r}", f"num_classes={num_classes}"]
     args += [f"{k}={v!r}" for k, v in changed.items()]
-    loads = ", ".join(f"mixviz.load_image({i!r})" for i in images)
+    load = "mixviz.load_image({!r})" if max_side is None else f"fit_within(mixviz.load_image({{!r}}), {max_side})"
+    loads = ", ".join(load.format(i) for i in images)
     return "\n".join([
         "import mixviz",
+        *(["from mixviz.imaging import fit_within"] if max_side is not None else []),
         "from mixviz.render import method_figure",
         "",
         f"images = [{loads}]",
         f"labels = {[Path(i).stem for i in images]!r}",
         f"r = mixviz.mix({', '.join(args)})",
-        "print(r.label, r.info.get('lam_corrected'))",
-        "method_figure(r, mixviz.imaging.to_batch(images), labels).savefig('mix.png')",
+        "print(r.label, r.lam_corrected)",
+        "method_figure(r, mixviz.imaging.to_batch(images, r.image.shape[1:]), labels).savefig('mix.png')",
     ])

@@ -230,6 +230,8 @@ def test_gallery_shows_every_method_and_its_controls_work():
     at.slider(key="gal_lam").set_value(0.3).run()
     assert "0.30, 0.70" in " ".join(str(i.proto) for i in at.main.image)  # mixup's weights follow λ
     at.toggle(key="gal_fix").set_value(False).run()
+    assert "gal_alpha" not in [w.key for w in at.slider]  # each method's own α by default
+    at.toggle(key="gal_own_alpha").set_value(False).run()  # one α for every Beta-drawn method
     at.slider(key="gal_alpha").set_value(2.0).run()
     at.button(key="gal_reroll").click().run()
     assert at.number_input(key="gal_seed").value == 1

@@ -30,7 +30,7 @@ def maps_for(method: str, keys: tuple[str, ...], size: tuple[int, int], params: 
         return torch.stack([store.guide_map(kind, key, size) for key in keys])
 
     if method == "saliencymix":
-        return stack(f"saliency:{params.get('saliency', 'fine_grained')}")
+        return stack(f"saliency:{params.get('saliency', 'fine_grained')}:{params.get('saliency_input', 'uint8')}")
     if method == "attentivemix":
         return stack("attention")
     if method == "snapmix":

@@ -125,13 +125,15 @@ def model():
 
 @st.cache_resource(max_entries=128, show_spinner=False)  # ≤ 128 × 0.6 MB; a miss costs a forward pass
 def guide_map(kind: str, key: str, size: tuple[int, int], class_index: int | None = None) -> torch.Tensor:
-    """(H, W) one image's map at the common size: "saliency:<opencv kind>", "attention" (the model's
+    """(H, W) one image's map at the common size: "saliency:<opencv kind>[:<input encoding>]" (the 8-bit
+    image by default, see mixviz.saliency.static_saliency), "attention" (the model's
     final feature grid, the same for every class), and, for the ImageNet class `class_index` (part of the
     cache key, required), "spm" (SnapMix's semantic percent map: that class's CAM) or "puzzle" (the
     gradient of that class's loss)."""
     x = at_size(key, size)[None]
     if kind.startswith("saliency:"):
-        return static_saliency(x[0], kind.removeprefix("saliency:"))
+        opencv_kind, _, encoding = kind.removeprefix("saliency:").partition(":")
+        return static_saliency(x[0], opencv_kind, encoding=encoding or "uint8")
     if kind == "attention":
         return feature_attention(x, model())[0]
     if kind in ("spm", "puzzle"):

@@ -2,7 +2,6 @@
 import io
 from dataclasses import replace
 
-import matplotlib.pyplot as plt
 import streamlit as st
 import torch
 
@@ -25,7 +24,7 @@ st.caption("Every method on the same images and seed, with its label weights (in
 
 
 @st.cache_data(max_entries=8, show_spinner="Mixing every method (the guided ones compute their maps once)…")
-def gallery(keys: tuple[str, ...], names: tuple[str, ...], seed: int, lam: float | None, alpha: float,
+def gallery(keys: tuple[str, ...], names: tuple[str, ...], seed: int, lam: float | None, alpha: float | None,
             methods: tuple[str, ...]) -> dict[str, MixResult]:
     """Each method's mix of the first n_inputs images, kept light: the image (8-bit, as it is shown), the
     weights and the label only: a cached gallery takes a quarter of the memory float images would."""
@@ -47,11 +46,14 @@ c1, c2, c3, c4 = st.columns((1, 1, 2, 2), vertical_alignment="bottom")
 seed = c1.number_input("Seed", 0, 2**31 - 1, 0, 1, key="gal_seed")
 c2.button("Re-roll", key="gal_reroll", icon=":material/casino:",
           on_click=lambda: ss.update(gal_seed=(ss["gal_seed"] + 1) % 2**31))
-lam, alpha = None, 1.0
+lam, alpha = None, None  # alpha None: each method draws λ as its authors do (SnapMix: Beta(5, 5))
 with c3:
     if st.toggle("Fix λ", value=True, key="gal_fix"):
         lam = st.slider("λ (methods that use one)", 0.0, 1.0, 0.5, 0.01, key="gal_lam")
-    else:
+    elif not st.toggle("Each method's own α", value=True, key="gal_own_alpha",
+                       help="on: each method draws λ as its authors' code does (Beta(1, 1) for most, Beta(5, 5) for "
+                            "SnapMix; the row and column intervals, BC and TdAttenMix by their own draws); off: one α "
+                            "for every method that draws λ from Beta(α, α)"):
         alpha = st.slider("α of Beta(α, α)", 0.1, 5.0, 1.0, 0.1, key="gal_alpha")
 with c4:
     shown = st.multiselect("Families", families, default=families, key="gal_families")
@@ -83,7 +85,6 @@ def gallery_png() -> bytes:
                          results={n: replace(r, image=r.image.float() / 255) for n, r in results.items()})
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=150)
-    plt.close(fig)  # a server draws many: free each one
     return buf.getvalue()
 
 

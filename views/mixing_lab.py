@@ -2,7 +2,6 @@
 that guided it and what a pretrained network makes of it."""
 import io
 
-import matplotlib.pyplot as plt
 import streamlit as st
 from PIL import ImageOps
 
@@ -46,12 +45,20 @@ with controls:
     seed = st.number_input("Seed", 0, 2**31 - 1, 0, 1, key="lab_seed")
     st.button("Re-roll", key="lab_reroll", icon=":material/casino:", width="stretch",
               on_click=lambda: ss.update(lab_seed=(ss["lab_seed"] + 1) % 2**31))
-    lam, alpha = None, 1.0
+    lam, alpha = None, None  # alpha None: the method's own default (its authors' α)
     if spec.uses_lam:
-        if st.toggle("Fix λ", value=True, key="lab_fix", help="off: draw λ from Beta(α, α) with the seed"):
+        drawn_as = ("draw λ from Beta(α, α) with the seed" if spec.alpha is not None
+                    else f"draw with the seed as the authors do: {spec.lam_draw}")
+        if st.toggle("Fix λ", value=True, key="lab_fix", help=f"off: {drawn_as}"):
             lam = st.slider("λ", 0.0, 1.0, 0.5, 0.01, key="lab_lam")
+        elif spec.alpha is None:
+            st.caption(f"No α here: {spec.lam_draw}.")
         else:
-            alpha = st.slider("α of Beta(α, α)", 0.1, 5.0, 1.0, 0.1, key="lab_alpha")
+            kept = f"lab_alpha_of_{method}"  # each method's α starts at its authors' value and is kept per method
+            if ss.get("lab_alpha_method") != method or "lab_alpha" not in ss:
+                ss["lab_alpha"], ss["lab_alpha_method"] = ss.get(kept, float(spec.alpha)), method
+            alpha = ss[kept] = st.slider("α of Beta(α, α)", 0.1, 5.0, step=0.1, key="lab_alpha",
+                                         help=f"{spec.title}'s authors use α = {spec.alpha:g}")
     eps = 0.0 if inputs.lecture else st.slider("Label smoothing ε", 0.0, 0.3, 0.0, 0.01, key="lab_eps",
                                                help=f"(1 − ε)·y + ε/K over K = {NUM_CLASSES} classes")
     if spec.params:
@@ -87,7 +94,7 @@ with view:
         st.warning(r.info["note"])
     top = st.columns([1] * k + [2])
     for i in range(k):
-        top[i].image(to_pil(shade(x[i], r.masks[i])), caption=f"input {i + 1}: {labels[i]} (dark: not used)",
+        top[i].image(to_pil(shade(x[i], r.used[i])), caption=f"input {i + 1}: {labels[i]} (dark: not used)",
                      width="stretch", output_format="JPEG")
     lams = lam_caption(r)
     top[k].image(to_pil(r.image), caption=f"mixed image ({lams})" if lams else "mixed image", width="stretch",
@@ -98,12 +105,16 @@ with view:
                         width="stretch", output_format="JPEG")
     with bottom[k]:
         label, other = (smooth_label(r.label, eps, NUM_CLASSES) if eps else (r.label, None))
-        union = spec.label_rule == "union"
-        st.plotly_chart(label_chart(label, other, union=union), key="lab_label_chart", width="stretch")
-        corrected = r.info.get("lam_corrected")
-        if spec.uses_lam and lam is None:
+        st.plotly_chart(label_chart(label, other, union=r.label_rule == "union"), key="lab_label_chart",
+                        width="stretch")
+        if r.label_rule == "semantic":
+            st.caption("Each weight is the share of that image's class activation that the mix keeps, so the two "
+                       "need not sum to 1. Where both images share a class, the authors give each partial label "
+                       "ρa + ρb and add the two losses, so that class carries 2(ρa + ρb), which can exceed 1.")
+        corrected = r.lam_corrected
+        if spec.uses_lam and lam is None and spec.alpha is not None:
             st.plotly_chart(beta_chart(alpha, r.lam, corrected), key="lab_beta_chart", width="stretch")
-        elif spec.uses_lam:
+        elif spec.uses_lam and lam is not None:
             st.markdown(f"λ fixed at **{lam:.2f}**" + (f"; corrected λ (the label's share) **{corrected:.3f}**"
                                                         if corrected is not None else ""))
 
@@ -133,14 +144,14 @@ with view:
         fig = method_figure(r, x.cpu(), list(labels), credits)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=150)
-        plt.close(fig)  # a server draws many: free each one
         return buf.getvalue()
 
     st.download_button("Download this panel as PNG", data=panel_png, file_name=f"{method}.png", mime="image/png",
                        key="lab_download", on_click="ignore")
     if not inputs.lecture:
         with st.expander("Code that makes this picture"):
-            st.code(code_snippet(method, paths, int(seed), lam, alpha, params, eps, NUM_CLASSES), language="python")
+            st.code(code_snippet(method, paths, int(seed), lam, alpha, params, eps, NUM_CLASSES, image_size=size,
+                                 max_side=store.MAX_SIDE, classes=classes), language="python")
         with st.expander("Drawn parameters"):
             st.json({key: v for key, v in r.info.items() if isinstance(v, (int, float, str, bool, list, tuple))
                      and not (isinstance(v, list) and v and not isinstance(v[0], (int, float)))})
