@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("-o", "--output", required=True, help="output file (.png, .pdf or .svg)")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--lam", type=float, default=None, help="fix λ instead of drawing it from Beta(α, α)")
-    r.add_argument("--alpha", type=float, default=1.0)
+    r.add_argument("--alpha", type=float, default=None,
+                   help="α of Beta(α, α) when λ is drawn (default: the method's own, its authors' value)")
     r.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="a method parameter")
     r.add_argument("--max-side", type=int, default=512, help="scale inputs down to this longer side first")
     r.add_argument("--dpi", type=int, default=150)
