@@ -4,6 +4,7 @@ Both run the same batched method code; `mix` is the batch-of-one case.
 """
 from __future__ import annotations
 
+import operator
 from typing import Any, Hashable, Sequence
 
 import torch
@@ -63,9 +64,13 @@ def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequenc
     if label_smoothing and num_classes is None:
         raise MixError("label smoothing needs num_classes (the number of classes K in (1−ε)y + ε/K)")
     if classes is not None:
-        if len(classes) != k or not all(isinstance(c, int) and c >= 0 for c in classes):
+        try:
+            chosen = tuple(operator.index(c) for c in classes)
+        except TypeError:
+            chosen = ()
+        if len(chosen) != k or min(chosen) < 0:
             raise MixError(f"classes must be {k} class indices, one per image; got {classes!r}")
-        values["_classes"] = tuple(classes)
+        values["_classes"] = chosen
 
     dev = pick_device(device)
     x = x.to(dev)
@@ -94,9 +99,11 @@ def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequenc
     if type(impl).display is not Method.display:
         info["raw"] = out[0]  # what training sees, before `display` made it viewable
     lam_drawn = p.get("lam")
+    lam_drawn = float(lam_drawn[0]) if lam_drawn is not None else None
     corrected = info.get("lam_corrected")
-    return MixResult(method=spec.name, image=image, masks=masks, weights=weights, label=label,
-                     lam=float(lam_drawn[0]) if lam_drawn is not None else None, info=info,
+    if corrected is None and rule == "area" and lam_drawn is not None and float(weights[0]) != lam_drawn:
+        corrected = float(weights[0])  # λ's share after rounding to whole rows, pixels or a drawn field
+    return MixResult(method=spec.name, image=image, masks=masks, weights=weights, label=label, lam=lam_drawn, info=info,
                      used=impl.used(p, xs)[0], label_rule=rule,
                      lam_corrected=float(corrected) if corrected is not None else None)
 

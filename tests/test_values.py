@@ -359,3 +359,12 @@ def test_fmix_low_frequency_field_is_the_inverse_fft(hw):
     full[:, rows[:, None], cols[None, :]] = block
     torch.testing.assert_close(low_frequency_field(block, rows, cols, h, w), torch.fft.irfft2(full, s=(h, w)),
                                atol=1e-5, rtol=1e-4)
+
+
+def test_lam_corrected_is_the_labels_share_wherever_it_differs_from_lam():
+    x = images(2, 30, 40)
+    assert mixviz.mix("mixup", x, lam=0.37).lam_corrected is None  # the label is λ itself
+    r = mixviz.mix("vertical_concat", x, lam=0.37)  # split at round(0.37·30) = 11 rows
+    assert r.lam_corrected == pytest.approx(11 / 30) and r.label_rule == "area"
+    r = mixviz.mix("cutmix", x, lam=0.37, seed=2)
+    assert r.lam_corrected == pytest.approx(float(r.weights[0]))

@@ -134,6 +134,27 @@ def test_downloads_are_png_pictures(app_url, page, path, button):
     assert page.locator(EXCEPTION).count() == 0
 
 
+def test_mixing_lab_names_its_classes_and_shows_no_alpha_where_the_draw_has_none(app_url, page):
+    """What the page says is true in the browser: SnapMix's maps name the class they are for and its label
+    explains weights above 1; a row interval drawn as its authors draw it shows no α slider and says why."""
+    page.goto(f"{app_url}/?method=snapmix")
+    settle(page, '[data-testid="stPlotlyChart"] .main-svg')
+    main = page.locator('[data-testid="stMain"]')
+    text = main.inner_text()
+    assert "the photo's ImageNet class" in text and "2(ρa + ρb)" in text
+    assert page.locator(EXCEPTION).count() == 0
+    page.screenshot(path=str(SHOTS / "snapmix_classes.png"), full_page=True)
+    page.goto(f"{app_url}/?method=random_row_interval")
+    settle(page, '[data-testid="stPlotlyChart"] .main-svg')
+    page.locator('[data-testid="stToggle"]').filter(has_text="Fix λ").locator("label").first.click()
+    page.wait_for_function("() => document.querySelector('[data-testid=stMain]').innerText.includes('No α here')",
+                           timeout=60_000)
+    settle(page, '[data-testid="stPlotlyChart"] .main-svg')
+    assert page.locator('[data-testid="stSlider"]').filter(has_text="α of Beta").count() == 0
+    assert page.locator(EXCEPTION).count() == 0
+    page.screenshot(path=str(SHOTS / "interval_drawn.png"), full_page=True)
+
+
 def poll(condition, what, timeout: float = 120.0) -> None:
     """Wait until `condition()` holds, checking twice a second; `what` (text, or a function giving it)
     says what was awaited."""
