@@ -2,7 +2,6 @@
 bundled photo's own ImageNet class (as the authors' code uses the training label), an upload's top
 prediction (and the page says so), every heat map names its class, and a select changes it."""
 import io
-import json
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ import mixviz
 from mixviz.imaging import cover_crop, fit_within, image_size, load_image, to_tensor
 from mixviz.methods.guided import semantic_percent_maps
 from mixviz.samples import samples
+from apptest_helpers import label_bars, mixing_lab, ok
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 MAX_SIDE = 384  # ui.store.MAX_SIDE: the page mixes the photos fitted within it
@@ -36,24 +36,8 @@ def page_batch(names) -> torch.Tensor:
     return torch.stack([cover_crop(to_tensor(p), *size) for p in pictures])
 
 
-def ok(at) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
 def lab(*photos: str, method: str = "snapmix") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180).run()
-    for i, name in enumerate(photos):
-        at.sidebar.selectbox(key=f"slot{i}").select(f"sample:{name}").run()
-    at.selectbox(key="lab_family").select(mixviz.METHODS[method].family).run()
-    at.selectbox(key="lab_method").select(method).run()
-    ok(at)
-    return at
-
-
-def label_bars(at) -> dict:
-    bars = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
-    return dict(zip(bars["y"], bars["x"]))
+    return mixing_lab(method, *photos)
 
 
 def image_captions(at) -> list[str]:

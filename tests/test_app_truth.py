@@ -11,29 +11,13 @@ from streamlit.testing.v1 import AppTest
 
 import mixviz
 import mixviz.imaging
+from apptest_helpers import label_bars, mixing_lab, ok
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
-
-
-def ok(at) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
 
 
 def lab(method: str, *photos: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180).run()
-    for i, name in enumerate(photos):
-        at.sidebar.selectbox(key=f"slot{i}").select(f"sample:{name}").run()
-    at.selectbox(key="lab_family").select(mixviz.METHODS[method].family).run()
-    at.selectbox(key="lab_method").select(method).run()
-    ok(at)
-    return at
-
-
-def label_bars(at) -> dict:
-    bars = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
-    return dict(zip(bars["y"], bars["x"]))
+    return mixing_lab(method, *photos)
 
 
 def snippet_result(at, tmp_path, monkeypatch):
