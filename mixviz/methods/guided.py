@@ -315,11 +315,12 @@ class TdAttenMix(TwoInputPaste):
     def draw(self, d):
         ny, nx, th, tw = token_grid(d.height, d.width)
         top = min(SIDES[1], ny, nx)
-        if d.lam is None:
+        if d.lam is None:  # no λ is drawn: λ is then the area the first image keeps, the authors' lam1
             tokens = (SIDES[0] + d.randint(SIDES[1] - SIDES[0] + 1)).clamp(max=top)
+            lam = 1 - real(tokens * th * tokens * tw) / (d.height * d.width)
         else:
-            tokens = torch.round(TOKENS * torch.sqrt(1 - d.lam_or_beta())).long().clamp(min(SIDES[0], top), top)
-        lam = 1 - real(tokens * th * tokens * tw) / (d.height * d.width)  # the area the first image keeps
+            lam = d.lam_or_beta()
+            tokens = torch.round(TOKENS * torch.sqrt(1 - lam)).long().clamp(min(SIDES[0], top), top)
         return {"lam": lam, "tokens": tokens, "_token": (th, tw)}
 
     def per_image(self, x, params, maps=None):
@@ -371,7 +372,7 @@ class TdAttenMix(TwoInputPaste):
     def info(self, p, xs):
         info = super().info(p, xs)
         h, w = xs[0].shape[2:]
-        info["area_share"] = float(p["lam"][0])
+        info["area_share"] = 1 - float(box_area(p)[0]) / (h * w)
         info["lam_corrected"] = float(self.weights_for(p, 2, h, w)[0, 0])
         info["attention"] = [p["_inputs"][j]["attention"][0] for j in range(2)]
         return info

@@ -146,7 +146,7 @@ def test_mixing_lab_names_its_classes_and_shows_no_alpha_where_the_draw_has_none
     page.screenshot(path=str(SHOTS / "snapmix_classes.png"), full_page=True)
     page.goto(f"{app_url}/?method=random_row_interval")
     settle(page, '[data-testid="stPlotlyChart"] .main-svg')
-    page.locator('[data-testid="stToggle"]').filter(has_text="Fix λ").locator("label").first.click()
+    page.get_by_text("Fix λ", exact=True).click()
     page.wait_for_function("() => document.querySelector('[data-testid=stMain]').innerText.includes('No α here')",
                            timeout=60_000)
     settle(page, '[data-testid="stPlotlyChart"] .main-svg')
