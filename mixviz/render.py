@@ -66,7 +66,8 @@ def method_figure(r: MixResult, inputs: torch.Tensor, names: Sequence[str], cred
     axes = fig.subplots(2, k + 1, squeeze=False)
     for i in range(k):
         if r.used is not None:  # each input darkened where the mix does not use its own pixels
-            _show(axes[0, i], shade(inputs[i], r.used[i].to(inputs.device)), f"input {i + 1}: {names[i]} (dark: not used)")
+            _show(axes[0, i], shade(inputs[i], r.used[i].to(inputs.device)),
+                  f"input {i + 1}: {names[i]} (dark: not used)")
         else:
             _show(axes[0, i], inputs[i], f"input {i + 1}: {names[i]}")
         _show(axes[1, i], r.masks[i], f"mask {i + 1} (mean {float(r.masks[i].mean()):.3f})", cmap="gray")

@@ -106,8 +106,9 @@ class BetweenClass(Mixup):
     label_rule="lam", alpha=None, lam_draw=BC_DRAW,
 )
 class BetweenClassPlus(Method):
-    """BC+, paired as BC is (other classes in `mix_batch` with labels). `apply` writes the raw, zero-mean training input (what the paper feeds the network);
-    `display` maps it back for viewing by adding the mixed mean r·μ1 + (1−r)·μ2 and clipping to [0, 1].
+    """BC+, paired as BC is (other classes in `mix_batch` with labels). `apply` writes the raw, zero-mean
+    training input (what the paper feeds the network); `display` maps it back for viewing by adding the
+    mixed mean r·μ1 + (1−r)·μ2 and clipping to [0, 1].
     μ and σ are each image's scalar mean and standard deviation over all channels and pixels."""
 
     distinct_classes = True

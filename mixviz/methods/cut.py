@@ -160,8 +160,9 @@ class SmoothMix(TwoInputMask):
     summary="A regular grid of squares is removed from the image: unit d, kept-line ratio r, a random phase "
             "and a random rotation. The label is unchanged; ImageNet settings are d ∈ [96, 224], r = 0.6, mode 1. "
             "Removed squares show ImageNet's mean colour by default, since the authors mask the normalised image.",
-    formula=r"M(u, v) = \big[(u - \delta_y) \bmod d < \lceil rd \rceil\big] \lor \big[(v - \delta_x) \bmod d < \lceil rd \rceil\big],"
-            r"\quad \tilde x = M \odot x,\quad \tilde y = y",
+    formula=r"M(u, v) = \big[(u - \delta_y) \bmod d < \lceil rd \rceil\big] \lor "
+            r"\big[(v - \delta_x) \bmod d < \lceil rd \rceil\big],"
+            r"\quad \tilde x = M \odot x + (1-M)\cdot \text{fill},\quad \tilde y = y",
     uses_lam=False, label_rule="kept",
 )
 class GridMask(OneInputMask):

@@ -67,7 +67,8 @@ class HorizontalConcat(VerticalConcat):
 @register(name="mixed_concat", title="Mixed concat", family="tiles", n_inputs=2, params=(), paper=SD,
           summary="The image is split into 2×2 quadrants at row round(λ₁H) and column round(λ₂W); the top-left and "
                   "bottom-right quadrants come from the first image. A fixed λ sets both fractions.",
-          formula=r"M_{ij} = [\,i < \lambda_1 H\,]\,[\,j < \lambda_2 W\,] + [\,i \ge \lambda_1 H\,]\,[\,j \ge \lambda_2 W\,],\quad "
+          formula=r"M_{ij} = [\,i < \lambda_1 H\,]\,[\,j < \lambda_2 W\,]"
+                  r" + [\,i \ge \lambda_1 H\,]\,[\,j \ge \lambda_2 W\,],\quad "
                   r"\bar M = \lambda_1\lambda_2 + (1-\lambda_1)(1-\lambda_2)" + SHARE)
 class MixedConcat(TwoInputMask):
     """Rows split by λ₁·H and columns by λ₂·W, so non-square images split where the label says
