@@ -1,4 +1,6 @@
-"""mixviz web app: page config, navigation over views/ (not "pages/": that name makes streamlit run a page without app.py on a fresh server), and the sidebar every page shares."""
+"""mixviz web app: page config, navigation over views/ and the sidebar every page shares.
+
+The pages live in views/, not "pages/": that name makes streamlit run a page without app.py on a fresh server."""
 import streamlit as st
 
 from ui.sidebar import sidebar

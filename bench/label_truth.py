@@ -194,7 +194,7 @@ def kornia_entries(b: int) -> list[Entry]:
 
     eye = torch.eye(b, dtype=torch.float64)
 
-    def mixup_run(x, y, aug=K.RandomMixUpV2(p=1.0, data_keys=["input", "class"])):
+    def mixup_run(x, y, aug=K.RandomMixUpV2(p=1.0, data_keys=["input", "class"])):  # noqa: B008 (built once)  # noqa: B008 (one augmenter, built once)
         xm, lab = aug(x, y)
         lam = lab[:, 2:3]
         soft = (1 - lam) * eye[lab[:, 0].long()] + lam * eye[lab[:, 1].long()]

@@ -1,7 +1,6 @@
 """Models and CAM: weight resolution in its order, the Keras h5 import, real pretrained behaviour offline."""
 import json
 import time
-from pathlib import Path
 
 import pytest
 import timm

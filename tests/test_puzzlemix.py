@@ -1,7 +1,6 @@
 """Puzzle Mix checked by value: the graph cut minimises the paper's energy, transport is the optimal
 assignment, the image follows the mask and the moved blocks, and the label is the mask's mean."""
 import itertools
-import math
 
 import numpy as np
 import pytest

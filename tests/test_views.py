@@ -1,8 +1,6 @@
 """What the app draws, checked by value: overlays, shading, the label and Beta charts, the pictures of
 guiding maps, and the code snippet that reproduces a Mixing Lab picture."""
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
