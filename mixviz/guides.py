@@ -68,11 +68,10 @@ def guide_views(r: MixResult, inputs: torch.Tensor, alpha: float = 0.5,
         views += [(f"SPM of input 1, its CAM{of(0)}: box replaced, ρa = {i['rho_a']:.3f}", a),
                   (f"SPM of input 2, its CAM{of(1)}: box taken, ρb = {i['rho_b']:.3f}", b)]
     elif r.method == "tdattenmix":
-        s = i.get("side", 0)  # a square of side s, or (token grid) its corners y2, x2 and src_y2, src_x2
         a = to_pil(overlay(inputs[0], i["attention"][0], alpha))
-        _rect(a, i["y1"], i.get("y2", i["y1"] + s), i["x1"], i.get("x2", i["x1"] + s), RED)
+        _rect(a, i["y1"], i["y2"], i["x1"], i["x2"], RED)
         b = to_pil(overlay(inputs[1], i["attention"][1], alpha))
-        _rect(b, i["src_y"], i.get("src_y2", i["src_y"] + s), i["src_x"], i.get("src_x2", i["src_x"] + s), GREEN)
+        _rect(b, i["src_y"], i["src_y2"], i["src_x"], i["src_x2"], GREEN)
         views += [(f"attention of input 1 (its SPM{of(0)}, with saliency): its least attended square is replaced", a),
                   (f"attention of input 2 (its SPM{of(1)}, with saliency): its most attended square is taken", b)]
     elif r.method == "puzzlemix":

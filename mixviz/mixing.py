@@ -104,7 +104,7 @@ def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequenc
     if corrected is None and rule == "area" and lam_drawn is not None and float(weights[0]) != lam_drawn:
         corrected = float(weights[0])  # λ's share after rounding to whole rows, pixels or a drawn field
     return MixResult(method=spec.name, image=image, masks=masks, weights=weights, label=label, lam=lam_drawn, info=info,
-                     used=masks if type(impl).used is Method.used else impl.used(p, xs)[0], label_rule=rule,
+                     used=impl.used(p, xs, masks[None])[0], label_rule=rule,
                      lam_corrected=float(corrected) if corrected is not None else None)
 
 

@@ -53,11 +53,11 @@ class Method:
         """Like `masks`, for methods whose shares depend on the pixels too."""
         return self.masks(p, xs[0])
 
-    def used(self, p: Params, xs: list[torch.Tensor]) -> torch.Tensor:
-        """(B, K, H, W): in each input's own coordinates, how much of each of its pixels the mix shows.
-        The masks, for methods that leave every pixel where it was; methods that move, crop or resize
-        an input say where its pixels came from."""
-        return self.masks_for(p, xs)
+    def used(self, p: Params, xs: list[torch.Tensor], masks: torch.Tensor) -> torch.Tensor:
+        """(B, K, H, W): in each input's own coordinates, how much of each of its pixels the mix shows,
+        given the call's `masks` (from `masks_for`). The masks themselves, for methods that leave every
+        pixel where it was; methods that move, crop or resize an input say where its pixels came from."""
+        return masks
 
     def weights_for(self, p: Params, k: int, height: int, width: int) -> torch.Tensor:
         """(B, k): label weight of each of the k inputs (most methods draw it as p["w"])."""

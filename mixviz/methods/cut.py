@@ -304,11 +304,9 @@ class ResizeMix(TwoInputPaste):
     def mask1(self, p, like):
         return box_map(p, like)
 
-    def used(self, p, xs):
+    def used(self, p, xs, masks):
         """All of the second image (shrunk into the box); the first image outside the box."""
-        masks = self.masks(p, xs[0])
-        masks[:, 1] = 1.0
-        return masks
+        return torch.cat([masks[:, :1], torch.ones_like(masks[:, 1:])], 1)
 
     def paste(self, x1, p, out):
         boxes = torch.stack([p["y1"], p["y2"], p["x1"], p["x2"]], 1).tolist()

@@ -211,11 +211,11 @@ class SnapMix(TwoInputPaste):
     def mask1(self, p, like):
         return box_map(p, like) * self._active(p, like)
 
-    def used(self, p, xs):
+    def used(self, p, xs, masks):
         """The first image outside its box; the second image inside its own, independent box."""
         source = {k: p[k + "_src"] for k in ("y1", "y2", "x1", "x2")}
-        taken = (box_map(source, xs[0]) * self._active(p, xs[0])).float()
-        return torch.cat([1 - self.mask1(p, xs[0]).float(), taken], 1)
+        taken = box_map(source, masks) * self._active(p, masks)
+        return torch.cat([masks[:, :1], taken], 1)
 
     def class_weights(self, weights, same):
         both = weights.sum(1, keepdim=True).expand_as(weights)
@@ -352,9 +352,10 @@ class TdAttenMix(TwoInputPaste):
     def mask1(self, p, like):
         return box_map(p, like)
 
-    def used(self, p, xs):
+    def used(self, p, xs, masks):
+        """The first image outside its square; the second image inside the square it gives."""
         source = {"y1": p["src_y"], "y2": p["src_y2"], "x1": p["src_x"], "x2": p["src_x2"]}
-        return torch.cat([1 - self.mask1(p, xs[0]), box_map(source, xs[0])], 1).float()
+        return torch.cat([masks[:, :1], box_map(source, masks)], 1)
 
     def paste(self, x1, p, out):
         rows = torch.stack([p[k] for k in ("y1", "y2", "x1", "x2", "src_y", "src_x")], 1).tolist()

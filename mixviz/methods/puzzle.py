@@ -229,9 +229,8 @@ class PuzzleMix(TwoInputMask):
                  move_blocks(x, src, p["_blocks"]) for x, src in zip(xs, (p["source0"], p["source1"]))]
         torch.lerp(moved[0], moved[1], self.mask1(p, xs[0]), out=out)
 
-    def used(self, p, xs):
+    def used(self, p, xs, masks):
         """Each image's share at the pixel it shows, carried back to where transport took that pixel from."""
-        masks = self.masks_for(p, xs)
         b, k, h, w = masks.shape
         out = torch.zeros(b, k, h * w, device=masks.device)
         for j, source in enumerate((p["source0"], p["source1"])):

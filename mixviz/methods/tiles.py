@@ -150,10 +150,9 @@ class _Interval(TwoInputPaste):
     def mask1(self, p, like):
         return self._band(p["start"], p, like)
 
-    def used(self, p, xs):
-        b, _, h, w = xs[0].shape
-        kept = (1 - self.mask1(p, xs[0])).expand(b, 1, h, w)
-        return torch.cat([kept, self._band(p["source_start"], p, xs[0]).expand(b, 1, h, w)], 1).float()
+    def used(self, p, xs, masks):
+        """The first image outside its band; the second image in the band it gives."""
+        return torch.cat([masks[:, :1], self._band(p["source_start"], p, masks).expand_as(masks[:, 1:])], 1)
 
     def paste(self, x1, p, out):
         bands = torch.stack([p["start"], p["source_start"], p["length"]], 1).tolist()
@@ -267,9 +266,9 @@ class Ricap(Method):
     def masks(self, p, like):
         return self._tiles(*self._origins(p), p, like)
 
-    def used(self, p, xs):
+    def used(self, p, xs, masks):
         """Each image's crop, where it was taken from that image."""
-        return self._tiles(p["crop_y"], p["crop_x"], p, xs[0])
+        return self._tiles(p["crop_y"], p["crop_x"], p, masks)
 
 
 GRIDS = {"1x2": (1, 2), "2x1": (2, 1), "2x2": (2, 2), "2x3": (2, 3), "3x2": (3, 2)}
@@ -355,10 +354,9 @@ class SpliceMix(Method):
     def masks_for(self, p, xs):
         return self._shares(p, xs[0], len(xs))
 
-    def used(self, p, xs):
+    def used(self, p, xs, masks):
         """The whole of each image that fills a cell (shrunk into it); nothing of the others."""
-        shown = self._shares(p, xs[0], len(xs)).flatten(2).amax(2)
-        return shown[:, :, None, None].expand(-1, -1, *xs[0].shape[2:])
+        return masks.flatten(2).amax(2)[:, :, None, None].expand_as(masks)
 
     def weights_for(self, p, k, h, w):
         like = torch.empty(1, 1, h, w, device=p["rows"].device).expand(p["rows"].shape[0], 1, h, w)
