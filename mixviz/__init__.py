@@ -15,3 +15,5 @@ from .types import ImageError, MethodSpec, MixError, MixResult, ParamSpec
 __all__ = ["METHODS", "mix", "mix_batch", "load_image", "load_model", "pick_device", "ImageError", "MixError",
            "MethodSpec", "MixResult", "ParamSpec"]
 __version__ = "0.1.0"
+from .mixer import MixCollate, Mixer  # noqa: E402
+__all__ += ["Mixer", "MixCollate"]
