@@ -4,9 +4,7 @@ The pages live in views/, not "pages/": that name makes streamlit run a page wit
 import streamlit as st
 
 from ui.sidebar import sidebar
-from ui.tuning import one_thread
-
-one_thread()  # for this run; the model's forward pass takes every core (ui/tuning.py)
+from mixviz.threads import torch_threads
 
 st.set_page_config(page_title="mixviz: image-mixing augmentation", page_icon=":material/science:", layout="wide")
 page = st.navigation([
@@ -16,5 +14,6 @@ page = st.navigation([
     st.Page("views/saliency.py", title="Saliency", icon=":material/visibility:"),
     st.Page("views/theory.py", title="Theory", icon=":material/functions:"),
 ])
-st.session_state["_inputs"] = sidebar()
-page.run()
+with torch_threads(1):  # for this run; the model's forward pass takes every core (ui/store.py)
+    st.session_state["_inputs"] = sidebar()
+    page.run()

@@ -37,12 +37,12 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
 
     import mixviz
-    from mixviz import models as M
-    from mixviz.cam import cam
+    from mixviz.maps import models as M
+    from mixviz.maps.cam import cam
     from mixviz.imaging import fit_within, load_image, to_batch
     from mixviz.methods.puzzle import puzzle_saliency
     from mixviz.samples import samples
-    from mixviz.saliency import static_saliency
+    from mixviz.maps.saliency import static_saliency
 
     lite0 = M.load_model("efficientnet_lite0", device="cpu")
     xception = M.Model("xception", "Xception (random weights)", timm.create_model("legacy_xception").eval(),

@@ -4,10 +4,11 @@
     r = mixviz.mix("cutmix", [img_a, img_b], seed=0)          # one explained picture
     xm, ym = mixviz.mix_batch("cutmix", x, y, num_classes=1000)  # a training batch
 """
-from . import cam, methods, pooling, saliency  # noqa: F401  (methods registers every method)
+from . import methods  # noqa: F401  (registers every method)
+from .maps import cam, pooling, saliency  # noqa: F401  (public: mixviz.cam, mixviz.pooling, mixviz.saliency)
 from .imaging import load_image
-from .mixing import mix, mix_batch
-from .models import load_model
+from .engine import mix, mix_batch
+from .maps.models import load_model
 from .registry import METHODS
 from .sampling import pick_device
 from .types import ImageError, MethodSpec, MixError, MixResult, ParamSpec

@@ -261,7 +261,7 @@ def test_the_server_runs_light_work_on_one_thread_and_the_network_on_every_core(
     import torch
 
     from ui import store
-    from ui.tuning import CORES
+    from mixviz.threads import CORES
 
     fresh()
     assert gc.get_freeze_count() > 100_000  # the startup objects are out of every later full collection

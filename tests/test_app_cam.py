@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import mixviz
-from mixviz.pooling import pool2d
+from mixviz.maps.pooling import pool2d
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGE = "views/cam_explorer.py"

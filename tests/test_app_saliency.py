@@ -7,9 +7,9 @@ from streamlit.testing.v1 import AppTest
 
 import mixviz
 from mixviz.imaging import fit_within, load_image
-from mixviz.map_views import peak
+from mixviz.viz.map_figures import peak
 from mixviz.samples import samples
-from mixviz.saliency import static_saliency
+from mixviz.maps.saliency import static_saliency
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGE = "views/saliency.py"

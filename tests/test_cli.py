@@ -5,7 +5,7 @@ import sys
 import numpy as np
 from PIL import Image
 
-from mixviz.cli import main
+from mixviz.viz.cli import main
 
 
 def test_render_one_method_writes_a_figure(tmp_path):
@@ -47,7 +47,7 @@ def test_module_entry_point_lists_methods():
 
 def test_formula_lines_split_every_formula_into_balanced_clauses():
     import mixviz
-    from mixviz.render import formula_lines
+    from mixviz.viz.slides import formula_lines
 
     for spec in mixviz.METHODS.values():
         lines = formula_lines(spec.formula)

@@ -4,7 +4,7 @@ import torch
 
 import mixviz
 from conftest import images
-from mixviz.saliency import gradient_saliency, static_saliency
+from mixviz.maps.saliency import gradient_saliency, static_saliency
 
 
 def peak_map(h, w, y, x):
@@ -64,7 +64,7 @@ def test_static_saliency_finds_a_bright_square(kind):
 
 
 def test_gradient_saliency_is_the_autograd_gradient():
-    from mixviz import models as M
+    from mixviz.maps import models as M
 
     torch.manual_seed(0)
     import timm
@@ -109,7 +109,7 @@ def test_attentivemix_pastes_the_top_cells_of_the_given_attention():
 
 
 def test_attentivemix_attention_is_the_models_final_feature_grid(monkeypatch):
-    from mixviz import models as M
+    from mixviz.maps import models as M
     from mixviz.methods.guided import feature_attention
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -176,8 +176,8 @@ def test_snapmix_shared_class_gets_the_sum_and_empty_maps_fall_back_to_area():
 
 
 def test_snapmix_semantic_percent_maps_are_the_normalised_cam(monkeypatch):
-    from mixviz import cam as C
-    from mixviz import models as M
+    from mixviz.maps import cam as C
+    from mixviz.maps import models as M
     from mixviz.methods.guided import semantic_percent_maps
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

@@ -37,7 +37,8 @@ def test_mixing_a_batch_loads_no_optional_heavy_package():
         public = [n for n in ("mix", "mix_batch", "METHODS", "load_image", "load_model", "cam", "saliency",
                               "pooling", "MixError", "ImageError") if not hasattr(mixviz, n)]
         # the modules that draw are importable without what they draw with, too
-        import mixviz.cam, mixviz.charts, mixviz.cli, mixviz.map_views, mixviz.network, mixviz.render, mixviz.theory
+        import mixviz.maps.cam, mixviz.maps.network, mixviz.theory
+        import mixviz.viz.charts, mixviz.viz.cli, mixviz.viz.map_figures, mixviz.viz.slides, mixviz.viz.theory
         after_figure_modules = [m for m in {HEAVY!r} if m in sys.modules]
         print(json.dumps(dict(after_mix=after_mix, public_missing=public, after_figure_modules=after_figure_modules)))
         """)
@@ -55,19 +56,19 @@ def test_drawing_figures_leaves_matplotlib_backend_and_pyplot_alone(tmp_path):
 
         before = matplotlib.get_backend()
         import mixviz
-        import mixviz.charts, mixviz.map_views, mixviz.render, mixviz.theory
+        import mixviz.viz.charts, mixviz.viz.map_figures, mixviz.viz.slides, mixviz.viz.theory, mixviz.theory
         after_import = matplotlib.get_backend()
 
         from matplotlib.figure import Figure
-        from mixviz.render import gallery_figure, method_figure
+        from mixviz.viz.slides import gallery_figure, method_figure
         x = torch.rand(2, 3, 40, 48)
         r = mixviz.mix("cutmix", x, seed=0)
         one = method_figure(r, x, ["a", "b"])
         many = gallery_figure(x, ["a", "b"], methods=["mixup", "cutmix", "cutout"], columns=2)
         one.savefig({str(tmp_path / "one.png")!r})
         many.savefig({str(tmp_path / "many.pdf")!r})
-        mixviz.charts.label_chart(r.label)
-        mixviz.theory.beta_figure(1.0)
+        mixviz.viz.charts.label_chart(r.label)
+        mixviz.viz.theory.beta_figure(1.0)
         print(json.dumps(dict(before=before, after_import=after_import, after_drawing=matplotlib.get_backend(),
                               figures=all(isinstance(f, Figure) for f in (one, many)),
                               pyplot="matplotlib.pyplot" in sys.modules)))

@@ -7,10 +7,10 @@ import timm
 import torch
 
 import mixviz
-from mixviz import cam as C
-from mixviz import models as M
+from mixviz.maps import cam as C
+from mixviz.maps import models as M
 from mixviz.imaging import load_image
-from mixviz.keras_xception import state_dict_to_h5
+from mixviz.maps.keras_xception import state_dict_to_h5
 from mixviz.samples import PHOTOS, samples
 
 OBJECTS = {k: v for k, v in json.loads((PHOTOS / "objects.json").read_text()).items()
@@ -155,7 +155,7 @@ def test_gradcam_at_the_last_map_is_cam_over_its_area(lite0):
 
 
 def test_fetch_weights_fails_fast_without_network(capsys):
-    from mixviz.cli import main
+    from mixviz.viz.cli import main
 
     start = time.perf_counter()
     assert main(["fetch-weights", "xception"]) == 2

@@ -1,4 +1,4 @@
-"""The layer table (mixviz.network) and the CAM Explorer / Saliency figures (mixviz.map_views), by value."""
+"""The layer table (mixviz.maps.network) and the CAM Explorer / Saliency figures (mixviz.viz.map_figures), by value."""
 import json
 
 import numpy as np
@@ -7,13 +7,13 @@ import timm
 import torch
 from PIL import Image
 
-from mixviz import cam as C
-from mixviz import map_views as V
-from mixviz import models as M
-from mixviz.cam import retarget
+from mixviz.maps import cam as C
+from mixviz.viz import map_figures as V
+from mixviz.maps import models as M
+from mixviz.maps.cam import retarget
 from mixviz.imaging import load_image
-from mixviz.network import feature_shape, layer_table, shape_text, total_params
-from mixviz.pooling import pool2d
+from mixviz.maps.network import feature_shape, layer_table, shape_text, total_params
+from mixviz.maps.pooling import pool2d
 from mixviz.samples import samples
 
 SEED = [[7, 9, 10, 4], [9, 10, 3, 9], [6, 2, 0, 3], [2, 0, 0, 1]]

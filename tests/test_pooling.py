@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import mixviz
-from mixviz.pooling import global_pool, pool2d
+from mixviz.maps.pooling import global_pool, pool2d
 
 SEED = [[7, 9, 10, 4], [9, 10, 3, 9], [6, 2, 0, 3], [2, 0, 0, 1]]
 

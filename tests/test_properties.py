@@ -102,14 +102,14 @@ def test_batch_pairs_each_sample_with_previous(method, batch):
     x = images(batch, 20, 28, seed=5)
     xm, _ = mixviz.mix_batch(method, x, generator=torch.Generator().manual_seed(9))
     draw = Draw(batch, 3, 20, 28, x.device, x.dtype, torch.Generator().manual_seed(9), None, 1.0,
-                mixviz.mixing.resolve_params(spec, {}))
+                mixviz.engine.resolve_params(spec, {}))
     p = spec.impl.draw(draw)
     k = spec.impl.n_sources(p)
     for i in range(batch):
         one = torch.empty(1, 3, 20, 28)
         sources = [torch.tensor([(i - j) % batch]) for j in range(k)]
         q = take(p, [i])
-        q["_inputs"] = mixviz.mixing._route(spec.impl.per_image(x, draw.params), sources)
+        q["_inputs"] = mixviz.engine._route(spec.impl.per_image(x, draw.params), sources)
         spec.impl.apply([x[s] for s in sources], q, one)
         torch.testing.assert_close(xm[i], one[0], atol=1e-6, rtol=0)
 

@@ -152,7 +152,7 @@ def test_batch_labels_are_each_samples_pixel_shares():
 
 
 def test_default_saliency_is_the_models_loss_gradient():
-    from mixviz.saliency import gradient_saliency
+    from mixviz.maps.saliency import gradient_saliency
 
     x = images(2, 60, 80, seed=7)
     r = mixviz.mix("puzzlemix", x, seed=0, device="cpu")

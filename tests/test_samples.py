@@ -2,7 +2,7 @@
 class list spells it."""
 import re
 
-from mixviz.models import imagenet_classes
+from mixviz.maps.models import imagenet_classes
 from mixviz.samples import PHOTOS, samples
 
 

@@ -7,6 +7,7 @@ import torch
 from scipy import integrate, stats
 
 from mixviz import theory
+from mixviz.viz.theory import beta_figure, smoothing_figure, toy_figure
 from mixviz.types import MixError
 
 ALPHAS = (0.1, 0.4, 1.0, 2.0, 10.0)
@@ -75,7 +76,7 @@ def test_bad_alpha_is_refused():
 
 def test_beta_figure_histogram_and_clipped_axis():
     s = theory.beta_samples(0.1, 1000, seed=0)
-    fig = theory.beta_figure(0.1, s)
+    fig = beta_figure(0.1, s)
     bars, line = fig.data
     counts, edges = np.histogram(s, bins=theory.BETA_BINS, range=(0, 1), density=True)
     np.testing.assert_allclose(np.asarray(bars.y), counts)
@@ -84,7 +85,7 @@ def test_beta_figure_histogram_and_clipped_axis():
     top = fig.layout.yaxis.range[1]
     assert top < counts.max()  # the ends are cut for α < 1 ...
     assert "∞" in fig.layout.annotations[0].text and f"{counts.max():.1f}" in fig.layout.annotations[0].text  # ... and said so
-    big = theory.beta_figure(20.0)
+    big = beta_figure(20.0)
     assert big.layout.yaxis.range[1] > theory.beta_pdf(20.0, 0.5) and not big.layout.annotations
 
 
@@ -98,7 +99,7 @@ def test_smoothing_bars_are_the_formula():
     mixed = theory.smoothing_bars({"cat": 0.7, "dog": 0.3}, 0.25, 5)
     assert mixed.smoothed == [0.75 * 0.7 + 0.05, 0.75 * 0.3 + 0.05, 0.05]
     assert theory.smoothing_bars({"cat": 0.7, "dog": 0.3}, 0.0, 2).smoothed == [0.7, 0.3]  # K = n: no "other" bar
-    fig = theory.smoothing_figure(mixed, 0.25)
+    fig = smoothing_figure(mixed, 0.25)
     assert list(fig.data[0].y) == mixed.target and list(fig.data[1].y) == mixed.smoothed
     with pytest.raises(MixError):
         theory.smoothing_bars({"cat": 1.0}, 1.5, 10)
@@ -175,10 +176,10 @@ def test_mixup_is_closer_to_linear_between_the_classes(toys):
 
 def test_toy_figure(toys):
     erm, mixed = toys
-    fig = theory.toy_figure(mixed)
+    fig = toy_figure(mixed)
     assert fig.layout.title.text == "mixup, α = 1"
     heat = fig.data[0]
     np.testing.assert_array_equal(np.asarray(heat.z), mixed.prob)
     scatter = [t for t in fig.data if t.type == "scatter"]
     assert sum(len(t.x) for t in scatter) == theory.TOY_POINTS
-    assert theory.toy_figure(erm, colorbar=False).data[0].showscale is False
+    assert toy_figure(erm, colorbar=False).data[0].showscale is False

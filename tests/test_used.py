@@ -10,7 +10,7 @@ import torch
 
 import mixviz
 from mixviz.methods.base import take
-from mixviz.mixing import prepare, resolve_params
+from mixviz.engine import prepare, resolve_params
 from mixviz.sampling import Draw, make_generator
 
 RESIZING = {"snapmix", "resizemix", "splicemix"}  # bilinear resizing skips some pixels of a shrunk input

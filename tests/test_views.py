@@ -9,10 +9,10 @@ from scipy import stats
 
 import mixviz
 from conftest import images
-from mixviz.charts import beta_chart, label_chart
-from mixviz.guides import guide_views
+from mixviz.viz.charts import beta_chart, label_chart
+from mixviz.viz.guides import guide_views
 from mixviz.imaging import heat, overlay, shade
-from mixviz.render import code_snippet
+from mixviz.viz.slides import code_snippet
 
 
 def test_overlay_blends_the_resized_map_with_the_given_opacity():
@@ -97,7 +97,7 @@ def test_code_snippet_reproduces_the_picture(tmp_path, monkeypatch):
 
 
 def test_network_view_uses_the_callers_classes_without_a_forward_pass_per_input(monkeypatch):
-    from mixviz import models as M
+    from mixviz.maps import models as M
     import timm
 
     net = timm.create_model("tf_efficientnet_lite0").eval()
@@ -106,6 +106,6 @@ def test_network_view_uses_the_callers_classes_without_a_forward_pass_per_input(
     r = mixviz.mix("mixup", x, labels=["a", "b"], lam=0.3)
     calls = []
     monkeypatch.setattr(net, "forward", lambda t, _f=net.forward: calls.append(1) or _f(t))
-    view = mixviz.cam.network_view(model, r, x, input_classes=[7, 9])
+    view = mixviz.maps.cam.network_view(model, r, x, input_classes=[7, 9])
     assert len(calls) == 1 and [v.class_index for v in view.inputs] == [7, 9]
     assert [v.label_weight for v in view.inputs] == pytest.approx([0.3, 0.7])

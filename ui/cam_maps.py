@@ -8,10 +8,10 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from mixviz.cam import CamResult, cam
+from mixviz.maps.cam import CamResult, cam
 from mixviz.imaging import image_size
-from mixviz.network import layer_table
-from mixviz.saliency import GradientSaliency, gradient_saliency
+from mixviz.maps.network import layer_table
+from mixviz.maps.saliency import GradientSaliency, gradient_saliency
 from mixviz.types import ImageError, MixError
 
 from . import store
@@ -30,7 +30,7 @@ def size_of(key: str) -> tuple[int, int]:
 @st.cache_data(max_entries=64, show_spinner="Running the network on this image…")
 def base_cam(key: str, model: str) -> CamResult:
     """CAM of the top prediction, with the features and logits that any other class's CAM reuses
-    (mixviz.cam.retarget)."""
+    (mixviz.maps.cam.retarget)."""
     return cam(store.model(), store.image(key))
 
 

@@ -16,9 +16,11 @@ from mixviz.imaging import check_shape, cover_crop, fit_within, image_size, load
 from mixviz.methods.guided import feature_attention, semantic_percent_maps
 from mixviz.methods.puzzle import puzzle_saliency
 from mixviz.samples import PHOTOS, samples
-from mixviz.saliency import static_saliency
+from mixviz.maps.saliency import static_saliency
 
-from .tuning import CORES, freeze_startup_objects
+from mixviz.threads import CORES
+
+from .tuning import freeze_startup_objects
 
 MAX_SIDE = 384  # images are shown and mixed at most this many pixels on their longer side
 THUMB_SIDE = 96
@@ -126,7 +128,7 @@ def model():
 @st.cache_resource(max_entries=128, show_spinner=False)  # ≤ 128 × 0.6 MB; a miss costs a forward pass
 def guide_map(kind: str, key: str, size: tuple[int, int], class_index: int | None = None) -> torch.Tensor:
     """(H, W) one image's map at the common size: "saliency:<opencv kind>[:<input encoding>]" (the 8-bit
-    image by default, see mixviz.saliency.static_saliency), "attention" (the model's
+    image by default, see mixviz.maps.saliency.static_saliency), "attention" (the model's
     final feature grid, the same for every class), and, for the ImageNet class `class_index` (part of the
     cache key, required), "spm" (SnapMix's semantic percent map: that class's CAM) or "puzzle" (the
     gradient of that class's loss)."""

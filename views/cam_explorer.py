@@ -4,12 +4,12 @@ logit), the network's layer table, and pooling, from a 4×4 matrix to the real f
 import pandas as pd
 import streamlit as st
 
-from mixviz.cam import retarget
-from mixviz.map_views import (channels_figure, global_pool_figure, global_pool_predictions, logit_parts, map_figure,
+from mixviz.maps.cam import retarget
+from mixviz.viz.map_figures import (channels_figure, global_pool_figure, global_pool_predictions, logit_parts, map_figure,
                               map_panel, number, pooling_figure, strongest_channels, terms_figure,
                               topk_figure, window_text)
-from mixviz.network import shape_text, total_params
-from mixviz.pooling import pool2d
+from mixviz.maps.network import shape_text, total_params
+from mixviz.maps.pooling import pool2d
 from ui import cam_maps, store
 from ui.maps import class_note
 from ui.sidebar import credit, current

@@ -8,7 +8,7 @@ import torch
 import mixviz
 from mixviz.imaging import to_pil
 from mixviz.registry import FAMILIES
-from mixviz.render import gallery_figure
+from mixviz.viz.slides import gallery_figure
 from mixviz.types import MixResult
 from ui import store
 from ui.maps import maps_for

@@ -6,13 +6,13 @@ import streamlit as st
 from PIL import ImageOps
 
 import mixviz
-from mixviz.cam import network_view
-from mixviz.charts import beta_chart, label_chart
-from mixviz.guides import guide_views
+from mixviz.maps.cam import network_view
+from mixviz.viz.charts import beta_chart, label_chart
+from mixviz.viz.guides import guide_views
 from mixviz.imaging import shade, to_pil
 from mixviz.labels import smooth_label
 from mixviz.registry import FAMILIES
-from mixviz.render import code_snippet, formula_lines, lam_caption, method_figure
+from mixviz.viz.slides import code_snippet, formula_lines, lam_caption, method_figure
 from ui import store
 from ui.maps import class_notes, class_picks, maps_for
 from ui.params import param_widgets

@@ -8,9 +8,9 @@ import streamlit as st
 import torch
 
 import mixviz
-from mixviz.cam import retarget
+from mixviz.maps.cam import retarget
 from mixviz.imaging import to_pil
-from mixviz.map_views import box_of, comparison_rows, draw_box, map_panel
+from mixviz.viz.map_figures import box_of, comparison_rows, draw_box, map_panel
 from ui import cam_maps, store
 from ui.maps import class_note, class_notes, class_picks
 from ui.sidebar import credit, current

@@ -5,6 +5,7 @@ import contextvars
 import streamlit as st
 
 from mixviz import theory
+from mixviz.viz.theory import beta_figure, smoothing_figure, toy_figure
 from mixviz.types import MixError
 from ui.sidebar import current
 
@@ -49,7 +50,7 @@ else:
     n_samples = controls[2].select_slider("Samples", SAMPLE_COUNTS, value=2000, key="theory_samples")
 try:
     draws = theory.beta_samples(alpha, n_samples, seed)
-    st.plotly_chart(theory.beta_figure(alpha, draws, height=int(380 * tall)), key="theory_beta_chart")
+    st.plotly_chart(beta_figure(alpha, draws, height=int(380 * tall)), key="theory_beta_chart")
     st.caption(f"Red: the density of Beta({alpha:g}, {alpha:g}) (scipy.stats.beta). Blue: a histogram of "
                f"{n_samples} draws, made as every method in mixviz draws λ (seeded uniforms through the inverse "
                f"CDF). P(λ < 0.1 or λ > 0.9) = {theory.beta_edge_mass(alpha):.3f}; mean of the draws "
@@ -75,7 +76,7 @@ label = {first: lam} if lam >= 1 else {first: lam, second: round(1 - lam, 10)}
 try:
     bars = theory.smoothing_bars(label, eps, k)
     chart, words = st.columns((3, 2), vertical_alignment="center")
-    chart.plotly_chart(theory.smoothing_figure(bars, eps, height=int(320 * tall)), key="theory_smoothing_chart")
+    chart.plotly_chart(smoothing_figure(bars, eps, height=int(320 * tall)), key="theory_smoothing_chart")
     rest = (f"each of the other {bars.others} classes gets ε/K = {eps / k:.4g}" if bars.others
             else "there are no other classes")
     words.markdown(f"With K = {k}, the label's classes keep (1 − ε)·y + ε/K and {rest}; the weights still sum "
@@ -137,7 +138,7 @@ else:
     left, right = st.columns(2)
     for col, r, name in ((left, erm, "erm"), (right, mixed, "mixup")):
         # half a page wide: grow less in lecture mode, or the plane is drawn much taller than wide
-        col.plotly_chart(theory.toy_figure(r, height=480 if lecture else 430), key=f"theory_toy_{name}")
+        col.plotly_chart(toy_figure(r, height=480 if lecture else 430), key=f"theory_toy_{name}")
         col.caption(f"Training accuracy {100 * r.accuracy:.1f} %; mean |p − ½| over the plane "
                     f"{theory.confidence(r):.3f}; trained in {r.seconds:.1f} s.")
     st.caption("ERM fits the training points and is almost certain everywhere, even far from any data. "

@@ -10,7 +10,7 @@ import torch
 
 from ..registry import register
 from ..sampling import centred_boxes, real
-from ..saliency import ENCODINGS, KINDS, static_saliency
+from ..maps.saliency import ENCODINGS, KINDS, static_saliency
 from ..types import ParamSpec
 from .base import TwoInputMask, TwoInputPaste, cell_index
 from .cut import _areas_w, box_area, box_map, cutmix_box_size
@@ -44,7 +44,7 @@ class SaliencyMix(TwoInputMask):
     `saliency_bbox` feeds (normalised float32, RGB, H×W×C), on which OpenCV ≥ 3.4.3 reads each centre
     pixel as a byte of the floats; its maximum is reached at 2–204 scattered pixels and the first in
     reading order wins, so the authors' peak sits within 20 rows of the top in 17 of 21 bundled photos
-    (see mixviz.saliency.static_saliency and tests/reference/test_saliencymix.py). The paper's accuracies
+    (see mixviz.maps.saliency.static_saliency and tests/reference/test_saliencymix.py). The paper's accuracies
     were obtained with that peak."""
 
     def draw(self, d):
@@ -82,7 +82,7 @@ class SaliencyMix(TwoInputMask):
 def feature_attention(x: torch.Tensor, model=None) -> torch.Tensor:
     """(N, h, w) attention of each image of x: the channel sum of the model's final feature map
     (the grid its global pooling sees; 7×7 for EfficientNet-Lite0 at 224, 10×10 for Xception at 299)."""
-    from ..models import load_model
+    from ..maps.models import load_model
 
     model = model or load_model()
     with torch.inference_mode():
@@ -144,7 +144,7 @@ def semantic_percent_maps(x: torch.Tensor, model=None, classes: torch.Tensor | N
     """SnapMix's semantic percent maps (N, H, W): the CAM (with bias) of each image's class on its
     ReLU'd final features, resized to the image, shifted to be non-negative and normalised to sum 1.
     `classes` default to each image's top prediction."""
-    from ..models import load_model
+    from ..maps.models import load_model
 
     model = model or load_model()
     fc = model.classifier

@@ -27,7 +27,7 @@ from scipy.optimize import linear_sum_assignment
 
 from ..registry import register
 from ..sampling import real, real_dtype
-from ..saliency import gradient_saliencies
+from ..maps.saliency import gradient_saliencies
 from ..types import ParamSpec
 from .base import TwoInputMask, cell_bounds, cell_index
 
@@ -40,7 +40,7 @@ def puzzle_saliency(x: torch.Tensor, model=None, chunk: int = 16, classes: list[
     gradient of the cross-entropy loss of each image's class in `classes` (the paper: the training
     label; default: the model's top class), `chunk` images per backward pass. A training loop that has
     its own gradients passes `maps`."""
-    from ..models import load_model
+    from ..maps.models import load_model
 
     model = model or load_model()
     images = list(x.cpu())

@@ -12,7 +12,7 @@ torchvision (ToTensor, then Normalize: subtract the mean, divide by the std, in 
   height still scales with the image's height and its width with the width;
 - λ becomes 1 − box area / (H·W).
 
-mixviz's default computes the saliency on the 8-bit image instead (see mixviz.saliency.static_saliency
+mixviz's default computes the saliency on the 8-bit image instead (see mixviz.maps.saliency.static_saliency
 for why); `encoding="imagenet_float"` gives the reference's input. These tests check both, by value.
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ import torchvision.transforms.functional as TF
 
 import mixviz
 from mixviz.imaging import fit_within, load_image, to_batch
-from mixviz.saliency import static_saliency
+from mixviz.maps.saliency import static_saliency
 
 PHOTOS = Path(__file__).resolve().parents[2] / "assets" / "photos"
 APP_SIDE = 384  # the app mixes photos fitted within this many pixels (ui/store.py MAX_SIDE)

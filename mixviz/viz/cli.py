@@ -5,10 +5,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from .imaging import fit_within, load_image, to_batch
-from .registry import METHODS
-from .samples import resolve, samples
-from .types import ImageError, MixError
+from ..imaging import fit_within, load_image, to_batch
+from ..registry import METHODS
+from ..samples import resolve, samples
+from ..types import ImageError, MixError
 
 
 def _value(text: str):
@@ -41,8 +41,8 @@ def _load(names: list[str], max_side: int):
 
 
 def render(args) -> Path:
-    from .mixing import mix
-    from .render import gallery_figure, method_figure
+    from ..engine import mix
+    from .slides import gallery_figure, method_figure
 
     out = Path(args.output)
     inputs, labels, credits = _load(args.images, args.max_side)
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "fetch-weights":
-            from .models import fetch_xception
+            from ..maps.models import fetch_xception
 
             fetch_xception()
             return 0

@@ -8,9 +8,9 @@ from dataclasses import dataclass, replace
 import torch
 import torch.nn.functional as F
 
-from .imaging import ImageLike, image_size
+from ..imaging import ImageLike, image_size
 from .models import Model
-from .types import MixError
+from ..types import MixError
 
 
 @dataclass

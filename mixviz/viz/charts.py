@@ -5,8 +5,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .render import INPUT_COLOURS
-from .theory import beta_curve
+from .style import INPUT_COLOURS
+from ..theory import beta_curve
 
 if TYPE_CHECKING:  # plotly is imported by the functions that draw, when first called
     import plotly.graph_objects as go

@@ -10,8 +10,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .imaging import ImageLike, image_size, to_tensor
-from .types import MixError
+from ..imaging import ImageLike, image_size, to_tensor
+from ..types import MixError
 
 KINDS = ("fine_grained", "spectral_residual")
 ENCODINGS = ("uint8", "imagenet_float")  # how the image is handed to OpenCV; see static_saliency

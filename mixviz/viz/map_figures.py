@@ -10,37 +10,14 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from .cam import CamResult, Prediction, predictions
-from .imaging import ImageLike, image_size, overlay, resize_map, to_pil
-from .pooling import Pooled, global_pool
-from .types import MixError
+from ..maps.cam import CamResult, Prediction, predictions
+from ..imaging import ImageLike, image_size, overlay, resize_map, to_pil
+from ..maps.pooling import Pooled, global_pool
+from ..types import MixError
+from .style import COLOURS, PEAK_COLOUR, font_size, plot_layout
 
 if TYPE_CHECKING:  # plotly is imported by the functions that draw, when first called
     import plotly.graph_objects as go
-
-COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
-PEAK_COLOUR = "#ffffff"
-
-
-def _font(big: bool) -> int:
-    return 20 if big else 13
-
-
-def _layout(fig: go.Figure, big: bool, height: int, top: int | None = None, grow: bool = True,
-            **kw) -> go.Figure:
-    """Fonts (bigger in lecture mode), margins and height (grown by a third in lecture mode if `grow`)."""
-    top = top if top is not None else (40 if kw.get("title") else 10)
-    size = _font(big)
-    fig.update_layout(height=int(height * (1.35 if big and grow else 1)), font=dict(size=size),
-                      margin=dict(l=10, r=10, t=top, b=10), **kw)
-    if kw.get("title"):
-        fig.update_layout(title_font=dict(size=size + 2))
-    # explicit sizes: Streamlit's plotly theme sets its own, smaller tick and legend fonts
-    fig.update_xaxes(tickfont=dict(size=size - 1), title_font=dict(size=size))
-    fig.update_yaxes(tickfont=dict(size=size - 1), title_font=dict(size=size))
-    fig.update_layout(legend_font=dict(size=size))
-    return fig
-
 
 def number(v: float) -> str:
     """7 for 7.0, 8.75 for 8.75, 0.333 for 1/3: a matrix entry as a person would write it."""
@@ -189,7 +166,7 @@ def topk_figure(topk: list[Prediction], chosen: int | None = None, big: bool = F
                            text=[f"{p:.1%}" for p in probs], textposition="auto",
                            hovertemplate="%{y}: %{x:.2%}<extra></extra>"))
     fig.update_xaxes(range=[0, 1], tickformat=".0%", title="softmax probability")
-    return _layout(fig, big, 60 + 40 * len(topk), title=f"Top-{len(topk)} predictions")
+    return plot_layout(fig, big, 60 + 40 * len(topk), title=f"Top-{len(topk)} predictions")
 
 
 def map_figure(values: torch.Tensor, title: str = "", big: bool = False, annotate: bool = True,
@@ -200,11 +177,11 @@ def map_figure(values: torch.Tensor, title: str = "", big: bool = False, annotat
     v = torch.as_tensor(values).detach().float().cpu().numpy()
     heat = go.Heatmap(z=v, colorscale=colorscale, zmid=zmid,
                       hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>",
-                      texttemplate="%{z:.1f}" if annotate else None, textfont=dict(size=_font(big) - 3))
+                      texttemplate="%{z:.1f}" if annotate else None, textfont=dict(size=font_size(big) - 3))
     fig = go.Figure(heat)
     fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain", showticklabels=False)
     fig.update_xaxes(constrain="domain", showticklabels=False)
-    return _layout(fig, big, height, title=title)
+    return plot_layout(fig, big, height, title=title)
 
 
 def channels_figure(result: CamResult, model, channels: list[Channel], big: bool = False,
@@ -216,7 +193,7 @@ def channels_figure(result: CamResult, model, channels: list[Channel], big: bool
 
     maps = [channel_map(result, model, ch.index).numpy() for ch in channels]
     if not maps:
-        return _layout(go.Figure(), big, 100)
+        return plot_layout(go.Figure(), big, 100)
     bound = max(float(np.abs(m).max()) for m in maps) or 1.0
     cols = max(1, min(len(maps), per_row))
     rows = -(-len(maps) // cols)
@@ -232,8 +209,8 @@ def channels_figure(result: CamResult, model, channels: list[Channel], big: bool
     for i in range(1, len(maps) + 1):
         fig.update_yaxes(scaleanchor=f"x{i if i > 1 else ''}", row=(i - 1) // cols + 1, col=(i - 1) % cols + 1)
     for a in fig.layout.annotations:
-        a.font = dict(size=_font(big) - 1)
-    return _layout(fig, big, 50 + int(900 / max(cols, 2)) * rows, top=40 if big else 30, grow=False)
+        a.font = dict(size=font_size(big) - 1)
+    return plot_layout(fig, big, 50 + int(900 / max(cols, 2)) * rows, top=40 if big else 30, grow=False)
 
 
 def terms_figure(result: CamResult, k: int = 15, big: bool = False) -> go.Figure:
@@ -248,7 +225,7 @@ def terms_figure(result: CamResult, k: int = 15, big: bool = False) -> go.Figure
                            marker_color=["#d62728" if float(terms[i]) >= 0 else "#1f77b4" for i in idx],
                            hovertemplate="%{x}: %{y:.3f}<extra></extra>"))
     fig.update_yaxes(title="w·mean F")
-    return _layout(fig, big, 300, title=f"Strongest of {terms.numel()} channel terms (sum {float(terms.sum()):.2f})")
+    return plot_layout(fig, big, 300, title=f"Strongest of {terms.numel()} channel terms (sum {float(terms.sum()):.2f})")
 
 
 # --- pooling -------------------------------------------------------------------------------------------
@@ -270,7 +247,7 @@ def pooling_figure(matrix, pools: dict[str, Pooled], selected: tuple[int, int] |
     h, w = m.shape
     fig = go.Figure()
     shapes, notes = [], []
-    fs = _font(big) + 4
+    fs = font_size(big) + 4
     windows = next(iter(pools.values())).windows if pools else []
     colour = {(wd.row, wd.col): COLOURS[i % len(COLOURS)] for i, wd in enumerate(windows)}
     dim = 0.12 if selected is not None else 0.3
@@ -327,7 +304,7 @@ def pooling_figure(matrix, pools: dict[str, Pooled], selected: tuple[int, int] |
     fig.update_layout(shapes=shapes, annotations=notes, plot_bgcolor="white", showlegend=False)
     fig.update_xaxes(range=[-0.2, x0 - 1.2], visible=False)
     fig.update_yaxes(range=[h + 0.2, -1.4], visible=False, scaleanchor="x")
-    return _layout(fig, big, 300)
+    return plot_layout(fig, big, 300)
 
 
 def window_text(matrix, pooled: Pooled, kind: str, row: int, col: int) -> str:
@@ -357,7 +334,7 @@ def global_pool_figure(features: torch.Tensor, channels: list[int], big: bool = 
     ])
     fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.12, x=0))
     fig.update_yaxes(title="pooled activation")
-    return _layout(fig, big, 320)
+    return plot_layout(fig, big, 320)
 
 
 def global_pool_predictions(model, features: torch.Tensor, k: int = 1) -> dict[str, list[Prediction]]:

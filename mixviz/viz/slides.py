@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING, Sequence
 
 import torch
 
-from .imaging import shade
-from .mixing import mix
-from .registry import METHODS, get
-from .types import MixResult
+from ..imaging import shade
+from ..engine import mix
+from ..registry import METHODS, get
+from ..types import MixResult
+from .style import INPUT_COLOURS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-INPUT_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")
 
 
 def _figure(**kw) -> Figure:
@@ -147,7 +147,7 @@ def code_snippet(method: str, images: Sequence[str], seed: int, lam: float | Non
     return "\n".join([
         "import mixviz",
         *(["from mixviz.imaging import fit_within"] if max_side is not None else []),
-        "from mixviz.render import method_figure",
+        "from mixviz.viz.slides import method_figure",
         "",
         f"images = [{loads}]",
         f"labels = {[Path(i).stem for i in images]!r}",

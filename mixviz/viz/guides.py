@@ -8,11 +8,11 @@ from typing import Sequence
 import torch
 from PIL import Image, ImageDraw
 
-from .imaging import overlay, to_pil
-from .methods.base import cell_bounds
-from .types import MixResult
+from ..imaging import overlay, to_pil
+from ..methods.base import cell_bounds
+from ..types import MixResult
+from .style import MARK, REPLACED, TAKEN
 
-RED, GREEN, WHITE = (230, 30, 30), (30, 200, 60), (255, 255, 255)
 
 
 def _rect(img: Image.Image, y1, y2, x1, x2, colour, width: int = 3) -> None:
@@ -20,13 +20,13 @@ def _rect(img: Image.Image, y1, y2, x1, x2, colour, width: int = 3) -> None:
         ImageDraw.Draw(img).rectangle((x1, y1, x2 - 1, y2 - 1), outline=colour, width=width)
 
 
-def _cross(img: Image.Image, y, x, colour=WHITE, r: int = 8) -> None:
+def _cross(img: Image.Image, y, x, colour=MARK, r: int = 8) -> None:
     d = ImageDraw.Draw(img)
     d.line((x - r, y, x + r, y), fill=colour, width=3)
     d.line((x, y - r, x, y + r), fill=colour, width=3)
 
 
-def _grid(img: Image.Image, g: int, colour=WHITE) -> None:
+def _grid(img: Image.Image, g: int, colour=MARK) -> None:
     d = ImageDraw.Draw(img)
     for a, _ in cell_bounds(img.height, g)[1:]:
         d.line((0, a, img.width, a), fill=colour, width=1)
@@ -47,7 +47,7 @@ def guide_views(r: MixResult, inputs: torch.Tensor, alpha: float = 0.5,
 
     if r.method == "saliencymix":
         img = to_pil(overlay(inputs[1], i["saliency"], alpha))
-        _rect(img, i["y1"], i["y2"], i["x1"], i["x2"], RED)
+        _rect(img, i["y1"], i["y2"], i["x1"], i["x2"], REPLACED)
         _cross(img, *i["peak"])
         views.append(("saliency of input 2: peak (+) and the box around it", img))
     elif r.method == "attentivemix":
@@ -57,21 +57,21 @@ def guide_views(r: MixResult, inputs: torch.Tensor, alpha: float = 0.5,
         rows, cols = cell_bounds(img.height, g), cell_bounds(img.width, g)
         for cell in i["cells_pasted"]:
             (y1, y2), (x1, x2) = rows[cell // g], cols[cell % g]
-            _rect(img, y1, y2, x1, x2, RED)
+            _rect(img, y1, y2, x1, x2, REPLACED)
         views.append((f"input 2's feature attention (the channel sum of its final features: no class) on a {g}×{g} "
                       f"grid: the {len(i['cells_pasted'])} cells pasted", img))
     elif r.method == "snapmix":
         a = to_pil(overlay(inputs[0], i["spm"][0], alpha))
-        _rect(a, i["y1"], i["y2"], i["x1"], i["x2"], RED)
+        _rect(a, i["y1"], i["y2"], i["x1"], i["x2"], REPLACED)
         b = to_pil(overlay(inputs[1], i["spm"][1], alpha))
-        _rect(b, i["y1_src"], i["y2_src"], i["x1_src"], i["x2_src"], GREEN)
+        _rect(b, i["y1_src"], i["y2_src"], i["x1_src"], i["x2_src"], TAKEN)
         views += [(f"SPM of input 1, its CAM{of(0)}: box replaced, ρa = {i['rho_a']:.3f}", a),
                   (f"SPM of input 2, its CAM{of(1)}: box taken, ρb = {i['rho_b']:.3f}", b)]
     elif r.method == "tdattenmix":
         a = to_pil(overlay(inputs[0], i["attention"][0], alpha))
-        _rect(a, i["y1"], i["y2"], i["x1"], i["x2"], RED)
+        _rect(a, i["y1"], i["y2"], i["x1"], i["x2"], REPLACED)
         b = to_pil(overlay(inputs[1], i["attention"][1], alpha))
-        _rect(b, i["src_y"], i["src_y2"], i["src_x"], i["src_x2"], GREEN)
+        _rect(b, i["src_y"], i["src_y2"], i["src_x"], i["src_x2"], TAKEN)
         views += [(f"attention of input 1 (its SPM{of(0)}, with saliency): its least attended square is replaced", a),
                   (f"attention of input 2 (its SPM{of(1)}, with saliency): its most attended square is taken", b)]
     elif r.method == "puzzlemix":

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .types import MixError
+from ..types import MixError
 
 
 @dataclass(frozen=True)

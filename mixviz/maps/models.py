@@ -23,9 +23,9 @@ from urllib.parse import urlparse
 
 import torch
 
-from .imaging import ImageLike, to_tensor
-from .sampling import pick_device
-from .types import MixError
+from ..imaging import ImageLike, to_tensor
+from ..sampling import pick_device
+from ..types import MixError
 
 XCEPTION_ENV = "MIXVIZ_XCEPTION_WEIGHTS"
 

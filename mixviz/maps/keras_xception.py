@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .types import MixError
+from ..types import MixError
 
 SKIP_BLOCKS = (1, 2, 3, 12)
 BN = (("gamma", "weight"), ("beta", "bias"), ("moving_mean", "running_mean"), ("moving_variance", "running_var"))
 
 
-def layer_table() -> list[tuple[str, str, str]]:
+def weight_layers() -> list[tuple[str, str, str]]:
     """(Keras layer, timm prefix, kind) for every weighted layer; kind: conv, sep, bn or dense.
     Residual layers carry placeholder names `skip{i}` / `skipbn{i}` (resolved from the file)."""
     table = [("block1_conv1", "conv1", "conv"), ("block1_conv1_bn", "bn1", "bn"),
@@ -74,7 +74,7 @@ def state_dict_from_h5(path: str | Path) -> dict[str, torch.Tensor]:
                            f"(expected 4 residual convolutions, found {len(skips)})")
         rename = {f"skip{i}": n for i, n in enumerate(skips)} | {f"skipbn{i}": n for i, n in enumerate(skipbns)}
         sd: dict[str, torch.Tensor] = {}
-        for keras, prefix, kind in layer_table():
+        for keras, prefix, kind in weight_layers():
             layer = rename.get(keras, keras)
             if layer not in root:
                 raise MixError(f"{Path(path).name} has no layer {layer!r}: not Keras Xception weights")
@@ -105,7 +105,7 @@ def state_dict_to_h5(sd: dict[str, torch.Tensor], path: str | Path) -> None:
                                                                     for i in range(4)}
     with h5py.File(path, "w") as f:
         layers = []
-        for keras, prefix, kind in layer_table():
+        for keras, prefix, kind in weight_layers():
             layer = rename.get(keras, keras)
             if kind == "conv":
                 data = {"kernel": arr(f"{prefix}.weight").transpose(2, 3, 1, 0)}
