@@ -272,7 +272,6 @@ class Mixer:
 
     def _grouped(self, x, targets, maps, pick, common, reuse):
         """One mix_batch call per chosen method over its samples, the unmixed copied; written back in order."""
-        b = x.shape[0]
         groups = [(m, (pick == i).nonzero().squeeze(1)) for i, m in enumerate(self.methods)]
         groups.append((None, (pick == -1).nonzero().squeeze(1)))
         groups = [(m, idx) for m, idx in groups if idx.numel()]
