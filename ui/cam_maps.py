@@ -15,6 +15,7 @@ from mixviz.maps.saliency import GradientSaliency, gradient_saliency
 from mixviz.types import ImageError, MixError
 
 from . import store
+from .maps import guide_map
 
 
 def model_id() -> str:
@@ -48,8 +49,8 @@ def layers(model: str) -> list[dict]:
 
 def static(kind: str, key: str):
     """(H, W) OpenCV static saliency ("fine_grained" or "spectral_residual") at the image's own size,
-    from store.guide_map's cache (which SaliencyMix shares)."""
-    return store.guide_map(f"saliency:{kind}", key, size_of(key))
+    from ui.maps.guide_map's cache (which SaliencyMix shares)."""
+    return guide_map(f"saliency:{kind}", key, size_of(key))
 
 
 @contextmanager

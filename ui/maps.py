@@ -8,13 +8,37 @@ from typing import Callable
 import streamlit as st
 import torch
 
-from mixviz.methods.guided import td_attention
+from mixviz.maps.saliency import static_saliency
+from mixviz.methods.guided import feature_attention, semantic_percent_maps, td_attention
+from mixviz.methods.puzzle import puzzle_saliency
 
 from . import store
 
 CLASS_MAPS = ("snapmix", "tdattenmix", "puzzlemix")  # their maps are one ImageNet class's CAM or loss gradient
 CLASS_FREE = {"attentivemix": "Attentive CutMix's map is the channel sum of the network's final features: "
                               "it is the same for every class, so there is no class to choose."}
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)  # ≤ 128 × 0.6 MB; a miss costs a forward pass
+def guide_map(kind: str, key: str, size: tuple[int, int], class_index: int | None = None) -> torch.Tensor:
+    """(H, W) one image's map at the common size: "saliency:<opencv kind>[:<input encoding>]" (the 8-bit
+    image by default, see mixviz.maps.saliency.static_saliency), "attention" (the model's
+    final feature grid, the same for every class), and, for the ImageNet class `class_index` (part of the
+    cache key, required), "spm" (SnapMix's semantic percent map: that class's CAM) or "puzzle" (the
+    gradient of that class's loss)."""
+    x = store.at_size(key, size)[None]
+    if kind.startswith("saliency:"):
+        opencv_kind, _, encoding = kind.removeprefix("saliency:").partition(":")
+        return static_saliency(x[0], opencv_kind, encoding=encoding or "uint8")
+    if kind == "attention":
+        return feature_attention(x, store.model())[0]
+    if kind in ("spm", "puzzle"):
+        if class_index is None:
+            raise ValueError(f"a {kind!r} map is for one class: pass class_index")
+        if kind == "spm":
+            return semantic_percent_maps(x, store.model(), classes=torch.tensor([int(class_index)]))[0]
+        return puzzle_saliency(x, store.model(), classes=[int(class_index)])[0]
+    raise ValueError(f"unknown map kind {kind!r}")
 
 
 def maps_for(method: str, keys: tuple[str, ...], size: tuple[int, int], params: dict,
@@ -26,8 +50,8 @@ def maps_for(method: str, keys: tuple[str, ...], size: tuple[int, int], params: 
     def stack(kind: str) -> torch.Tensor:
         if kind in ("spm", "puzzle"):
             chosen = classes or tuple(store.default_class(key, size) for key in keys)
-            return torch.stack([store.guide_map(kind, key, size, c) for key, c in zip(keys, chosen)])
-        return torch.stack([store.guide_map(kind, key, size) for key in keys])
+            return torch.stack([guide_map(kind, key, size, c) for key, c in zip(keys, chosen)])
+        return torch.stack([guide_map(kind, key, size) for key in keys])
 
     if method == "saliencymix":
         return stack(f"saliency:{params.get('saliency', 'fine_grained')}:{params.get('saliency_input', 'uint8')}")

@@ -13,10 +13,7 @@ from PIL import Image
 
 import mixviz
 from mixviz.imaging import check_shape, cover_crop, fit_within, image_size, load_image, to_tensor
-from mixviz.methods.guided import feature_attention, semantic_percent_maps
-from mixviz.methods.puzzle import puzzle_saliency
 from mixviz.samples import PHOTOS, samples
-from mixviz.maps.saliency import static_saliency
 
 from mixviz.threads import CORES
 
@@ -123,28 +120,6 @@ def model():
     m.net.register_forward_hook(lambda *_: torch.set_num_threads(1))
     freeze_startup_objects()
     return m
-
-
-@st.cache_resource(max_entries=128, show_spinner=False)  # ≤ 128 × 0.6 MB; a miss costs a forward pass
-def guide_map(kind: str, key: str, size: tuple[int, int], class_index: int | None = None) -> torch.Tensor:
-    """(H, W) one image's map at the common size: "saliency:<opencv kind>[:<input encoding>]" (the 8-bit
-    image by default, see mixviz.maps.saliency.static_saliency), "attention" (the model's
-    final feature grid, the same for every class), and, for the ImageNet class `class_index` (part of the
-    cache key, required), "spm" (SnapMix's semantic percent map: that class's CAM) or "puzzle" (the
-    gradient of that class's loss)."""
-    x = at_size(key, size)[None]
-    if kind.startswith("saliency:"):
-        opencv_kind, _, encoding = kind.removeprefix("saliency:").partition(":")
-        return static_saliency(x[0], opencv_kind, encoding=encoding or "uint8")
-    if kind == "attention":
-        return feature_attention(x, model())[0]
-    if kind in ("spm", "puzzle"):
-        if class_index is None:
-            raise ValueError(f"a {kind!r} map is for one class: pass class_index")
-        if kind == "spm":
-            return semantic_percent_maps(x, model(), classes=torch.tensor([int(class_index)]))[0]
-        return puzzle_saliency(x, model(), classes=[int(class_index)])[0]
-    raise ValueError(f"unknown map kind {kind!r}")
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

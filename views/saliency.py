@@ -12,7 +12,7 @@ from mixviz.maps.cam import retarget
 from mixviz.imaging import to_pil
 from mixviz.viz.map_figures import box_of, comparison_rows, draw_box, map_panel
 from ui import cam_maps, store
-from ui.maps import class_note, class_notes, class_picks
+from ui.maps import class_note, class_notes, class_picks, guide_map
 from ui.sidebar import credit, current
 
 inputs = current()
@@ -106,9 +106,9 @@ def mix_section():
         size = tuple(x.shape[2:])
         classes = class_picks(keys, labels, size, "sal_mix", show=not big, side_by_side=True)  # of each SPM
         notes = class_notes(keys, classes, size)
-        saliency = torch.stack([store.guide_map("saliency:fine_grained", k, size) for k in keys])
+        saliency = torch.stack([guide_map("saliency:fine_grained", k, size) for k in keys])
         with st.spinner("Computing the semantic percent maps (once per image)…"):
-            spm = torch.stack([store.guide_map("spm", k, size, c) for k, c in zip(keys, classes)])
+            spm = torch.stack([guide_map("spm", k, size, c) for k, c in zip(keys, classes)])
         smix = mixviz.mix("saliencymix", x, labels=list(labels), seed=int(seed), lam=lam, maps=saliency, device="cpu")
         snap = mixviz.mix("snapmix", x, labels=list(labels), seed=int(seed), lam=lam, maps=spm, device="cpu")
 
