@@ -12,7 +12,7 @@ from mixviz.maps.saliency import static_saliency
 from mixviz.methods.guided import feature_attention, semantic_percent_maps, td_attention
 from mixviz.methods.puzzle import puzzle_saliency
 
-from . import store
+from . import images, models
 
 CLASS_MAPS = ("snapmix", "tdattenmix", "puzzlemix")  # their maps are one ImageNet class's CAM or loss gradient
 CLASS_FREE = {"attentivemix": "Attentive CutMix's map is the channel sum of the network's final features: "
@@ -26,18 +26,18 @@ def guide_map(kind: str, key: str, size: tuple[int, int], class_index: int | Non
     final feature grid, the same for every class), and, for the ImageNet class `class_index` (part of the
     cache key, required), "spm" (SnapMix's semantic percent map: that class's CAM) or "puzzle" (the
     gradient of that class's loss)."""
-    x = store.at_size(key, size)[None]
+    x = images.at_size(key, size)[None]
     if kind.startswith("saliency:"):
         opencv_kind, _, encoding = kind.removeprefix("saliency:").partition(":")
         return static_saliency(x[0], opencv_kind, encoding=encoding or "uint8")
     if kind == "attention":
-        return feature_attention(x, store.model())[0]
+        return feature_attention(x, models.model())[0]
     if kind in ("spm", "puzzle"):
         if class_index is None:
             raise ValueError(f"a {kind!r} map is for one class: pass class_index")
         if kind == "spm":
-            return semantic_percent_maps(x, store.model(), classes=torch.tensor([int(class_index)]))[0]
-        return puzzle_saliency(x, store.model(), classes=[int(class_index)])[0]
+            return semantic_percent_maps(x, models.model(), classes=torch.tensor([int(class_index)]))[0]
+        return puzzle_saliency(x, models.model(), classes=[int(class_index)])[0]
     raise ValueError(f"unknown map kind {kind!r}")
 
 
@@ -45,11 +45,11 @@ def maps_for(method: str, keys: tuple[str, ...], size: tuple[int, int], params: 
              classes: tuple[int, ...] | None = None) -> torch.Tensor | None:
     """(K, H, W) the guide maps of `method` for the images `keys` at the common `size`, or None for a
     method that needs none (it then computes nothing either). `classes`: the ImageNet class of each
-    image's CAM or loss gradient (default: store.default_class, the photo's own class or an upload's top
+    image's CAM or loss gradient (default: models.default_class, the photo's own class or an upload's top
     prediction)."""
     def stack(kind: str) -> torch.Tensor:
         if kind in ("spm", "puzzle"):
-            chosen = classes or tuple(store.default_class(key, size) for key in keys)
+            chosen = classes or tuple(models.default_class(key, size) for key in keys)
             return torch.stack([guide_map(kind, key, size, c) for key, c in zip(keys, chosen)])
         return torch.stack([guide_map(kind, key, size) for key in keys])
 
@@ -71,8 +71,8 @@ def class_note(key: str, class_index: int, top: int | Callable[[], int]) -> str:
     """Where a map's class comes from, in words: the photo's own class, an upload's top prediction, or a
     choice (and then what the default was). `top`: the network's top class, or a function that gives it
     (called only when needed: it may cost a forward pass)."""
-    classes = store.model().classes
-    own = store.own_class(key)
+    classes = models.model().classes
+    own = models.own_class(key)
     if class_index == own:
         return "the photo's ImageNet class"
     top = top() if callable(top) else top
@@ -86,15 +86,15 @@ def class_note(key: str, class_index: int, top: int | Callable[[], int]) -> str:
 
 def class_notes(keys: tuple[str, ...], classes: tuple[int, ...], size: tuple[int, int]) -> list[str]:
     """Per image, “class” (where it comes from), for the captions under its map."""
-    names = store.model().classes
-    return [f"“{names[c]}” ({class_note(key, c, lambda key=key: store.top_class(key, size))})"
+    names = models.model().classes
+    return [f"“{names[c]}” ({class_note(key, c, lambda key=key: models.top_class(key, size))})"
             for key, c in zip(keys, classes)]
 
 
 def class_picks(keys: tuple[str, ...], labels: tuple[str, ...], size: tuple[int, int], prefix: str,
                 method: str | None = None, show: bool = True, side_by_side: bool = False) -> tuple[int, ...] | None:
     """The ImageNet class of each image's map: a searchable select per input (key f"{prefix}_class{i}")
-    that starts at store.default_class and starts there again when the slot's image changes. With
+    that starts at models.default_class and starts there again when the slot's image changes. With
     `method`, only for a method whose maps are for a class (None otherwise; a class-free map says so).
     `show=False`: the defaults, without widgets; `side_by_side`: the selects in columns."""
     if method is not None and method not in CLASS_MAPS:
@@ -102,17 +102,17 @@ def class_picks(keys: tuple[str, ...], labels: tuple[str, ...], size: tuple[int,
             st.caption(CLASS_FREE[method])
         return None
     ss = st.session_state
-    names = store.model().classes
+    names = models.model().classes
     chosen = []
     places = st.columns(len(keys)) if show and side_by_side else [st] * len(keys)
     for i, (key, label, place) in enumerate(zip(keys, labels, places)):
         widget, owner = f"{prefix}_class{i}", f"{prefix}_class{i}_image"
         if not show:
-            chosen.append(store.default_class(key, size))
+            chosen.append(models.default_class(key, size))
             continue
         if widget not in ss or ss.get(owner) != key:
-            ss[widget], ss[owner] = store.default_class(key, size), key
-        own = store.own_class(key)
+            ss[widget], ss[owner] = models.default_class(key, size), key
+        own = models.own_class(key)
         chosen.append(place.selectbox(
             f"Class of input {i + 1}'s map ({label})", range(len(names)), key=widget,
             format_func=lambda c: f"{names[c]} ({c})",
