@@ -317,3 +317,25 @@ def test_mix_collate_takes_int_labels_and_uint8_images():
     xs = torch.stack([im for im, _ in items])
     xr, yr = mixviz.Mixer("cutmix", num_classes=N, seed=1)(xs, torch.tensor([lab for _, lab in items]))
     assert xm.dtype == torch.uint8 and torch.equal(xm, xr) and torch.equal(ym, yr)
+
+
+def test_the_benchmark_times_the_mixer_rows_and_their_peers():
+    import argparse
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "bench" / "throughput.py"
+    spec = importlib.util.spec_from_file_location("throughput_mixer", path)
+    throughput = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(throughput)
+    args = argparse.Namespace(batch=4, size=16, repeats=1, threads=1, device="cpu")
+    for key, (_, kind, _, _) in throughput.MIXERS.items():
+        r = throughput.measure(f"mixer:{key}", args)
+        assert r["kind"] == kind and r["fresh"] > 0 and r["out"] > 0
+    x = torch.rand(4, 3, 8, 8)
+    listed = throughput.peers(x, torch.zeros(4, dtype=torch.long), 10, (x * 255).to(torch.uint8))
+    kinds = {kind for kind, _ in listed.values()}
+    assert {"mixup+cutmix", "cutmix uint8"} <= kinds
+    for name, (kind, _) in listed.items():
+        if kind in ("mixup+cutmix", "cutmix uint8"):
+            assert throughput.measure(f"peer:{name}", args)["fresh"] > 0
