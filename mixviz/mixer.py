@@ -67,7 +67,8 @@ class Mixer:
         group (sorted by position), so sample i is mixed with the previous sample *of its own group* (a
         group of one sample is mixed with itself). Methods that need maps (`needs` != "none") compute them
         on every call unless `maps=` (B, H, W) is passed to the call.
-    alpha: the α of Beta(α, α) for every method; None: each method's own default (its authors' value).
+    alpha: the α of Beta(α, α) for every method; None (the default, as in `mix_batch`): each method's own,
+        its authors' value (1 for mixup and CutMix, as timm's and torchvision's default; 5 for SnapMix).
     prob: each sample is mixed with probability `prob`; the others keep their pixels and their one-hot
         (label-smoothed) target.
     num_classes: needed for class-index labels. label_smoothing: ε in [0, 1), (1 − ε)·y + ε/N on every target.
@@ -97,7 +98,7 @@ class Mixer:
     unmixed samples. y_soft: float32 (B, N), or None where y is None.
     """
 
-    def __init__(self, methods: str | Mapping[str, float] | Sequence[str] = "cutmix", alpha: float | None = 1.0,
+    def __init__(self, methods: str | Mapping[str, float] | Sequence[str] = "cutmix", alpha: float | None = None,
                  prob: float = 1.0, num_classes: int | None = None, label_smoothing: float = 0.0,
                  generator: torch.Generator | None = None, seed: int | None = None, reuse_buffer: bool = False,
                  **params: Any):

@@ -67,6 +67,7 @@ def test_a_given_generator_alpha_and_label_smoothing_are_passed_on():
     assert torch.equal(xm, xr) and torch.equal(ym, yr)
     assert torch.equal(g1.get_state(), g2.get_state())  # nothing drawn beyond what mix_batch drew
     assert ym.min() == pytest.approx(0.1 / N)
+    assert mixviz.Mixer("cutmix").alpha is None  # by default each method's own α, as mix_batch
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
