@@ -1,12 +1,27 @@
-"""Helpers for AppTest tests of the app's pages: open the Mixing Lab on a method and photos, read its label."""
+"""Helpers for AppTest tests of the app's pages: switch to a page, open the Mixing Lab on a method and photos,
+read its label."""
 import json
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
 
 import mixviz
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def switch_page(at: AppTest, url_path: str) -> AppTest:
+    """Switch to the page registered under `url_path` ("gallery", "cam_explorer"; "mixing_lab" is the default
+    page). The pages are functions (st.Page(views.gallery.render, url_path="gallery")), and AppTest.switch_page
+    finds only pages that are files, so this picks the registered page's hash the way a browser's URL does.
+    Call after a first run (st.navigation registers the pages); does not rerun."""
+    pages = {info.get("url_pathname") or info.get("page_name"): page_hash
+             for page_hash, info in at._registered_pages.items()}
+    page_hash = pages.get(url_path) or calc_hash(url_path)
+    assert page_hash in at._registered_pages, f"no page at /{url_path}: {sorted(pages)}"
+    at._page_hash = page_hash
+    return at
 
 
 def ok(at) -> None:

@@ -8,6 +8,8 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from apptest_helpers import switch_page
+
 import mixviz
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -17,7 +19,7 @@ PHOTO = Path(__file__).resolve().parent.parent / "assets" / "photos" / "cat.jpg"
 def fresh(page: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=180).run()
     if page:
-        at.switch_page(page).run()
+        switch_page(at, page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -194,16 +196,16 @@ def test_uploads_fill_the_slots_and_bad_files_are_explained():
 
 
 def test_uploads_are_decoded_once_and_kept_small(monkeypatch):
-    import ui.store as store
+    import ui.uploads as uploads
 
     decoded = []
-    real = store.load_image
+    real = uploads.load_image
     def counting(source):
         if isinstance(source, bytes):  # an upload (bundled photos come by path)
             decoded.append(len(source))
         return real(source)
 
-    monkeypatch.setattr(store, "load_image", counting)
+    monkeypatch.setattr(uploads, "load_image", counting)
     at = fresh()
     big, thin = io.BytesIO(), io.BytesIO()
     Image.open(PHOTO).resize((1200, 900)).save(big, format="PNG")
@@ -216,11 +218,11 @@ def test_uploads_are_decoded_once_and_kept_small(monkeypatch):
     assert sorted(decoded) == sorted([len(big.getvalue()), len(thin.getvalue())])  # once each, not per rerun
     assert any("thin.png" in e.value and "1×400 pixels" in e.value for e in at.error)
     key = at.sidebar.selectbox(key="slot0").value
-    kept = store._UPLOADS[key]  # the fitted picture, not the file's bytes
-    assert kept.size == (store.MAX_SIDE, 288) and kept.mode == "RGB"
+    kept = uploads._UPLOADS[key]  # the fitted picture, not the file's bytes
+    assert kept.size == (uploads.MAX_SIDE, 288) and kept.mode == "RGB"
 
 def test_gallery_shows_every_method_and_its_controls_work():
-    at = fresh("views/gallery.py")
+    at = fresh("gallery")
     n = len(mixviz.METHODS)
     assert len(at.main.image) >= n
     captions = " ".join(str(i.proto) for i in at.main.image)
@@ -260,19 +262,20 @@ def test_the_server_runs_light_work_on_one_thread_and_the_network_on_every_core(
 
     import torch
 
-    from ui import store
+    from ui.images import image
+    from ui.models import model
     from mixviz.threads import CORES
 
     fresh()
     assert gc.get_freeze_count() > 100_000  # the startup objects are out of every later full collection
-    m = store.model()
+    m = model()
     seen = []
     hook = m.net.register_forward_pre_hook(lambda *_: seen.append(torch.get_num_threads()))
     before = torch.get_num_threads()
     try:
         torch.set_num_threads(1)
         with torch.inference_mode():
-            m.net(m.preprocess(store.image("sample:cat")))
+            m.net(m.preprocess(image("sample:cat")))
         assert seen == [CORES] and torch.get_num_threads() == 1  # every core inside, one thread after
     finally:
         hook.remove()

@@ -7,23 +7,25 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from apptest_helpers import switch_page
+
 import mixviz
 from mixviz.maps.pooling import pool2d
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGE = "views/cam_explorer.py"
+PAGE = "cam_explorer"  # the page's url path
 MAX_TEXT = "Max pooling → `[[10, 10], [6, 3]]`, average pooling → `[[8.75, 6.5], [2.5, 1]]`"
 
 
 @pytest.fixture(scope="module")
 def model():
-    return mixviz.load_model()  # the instance ui.store.model() serves (load_model builds each model once)
+    return mixviz.load_model()  # the instance ui.models.model() serves (load_model builds each model once)
 
 
 @pytest.fixture(scope="module")
 def app():
     at = AppTest.from_file(APP, default_timeout=180).run()
-    at.switch_page(PAGE).run()
+    switch_page(at, PAGE).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -185,6 +187,24 @@ def test_an_error_is_a_message_not_a_traceback(app, monkeypatch):
     assert not app.exception
     assert any("no longer in memory" in e.value for e in app.error)
     assert MAX_TEXT in texts(app)  # the rest of the page still works
+    monkeypatch.undo()
+    app.run()
+    ok(app)
+
+
+def test_a_bug_in_one_section_is_a_short_message_and_the_rest_draws(app, monkeypatch):
+    import ui.cam_maps
+
+    def broken(model):
+        raise RuntimeError("an internal detail")
+
+    monkeypatch.setattr(ui.cam_maps, "layers", broken)
+    app.run()
+    assert not app.exception
+    assert [e.value for e in app.error] == ["The layer table could not be drawn (a bug: the details are in the server "
+                                            "log)."]
+    assert cam_caption(app).startswith("CAM of") and MAX_TEXT in texts(app)  # the sections before and after it
+    assert chart(app, "cam_global")["data"]
     monkeypatch.undo()
     app.run()
     ok(app)

@@ -13,15 +13,15 @@ import mixviz
 from mixviz.imaging import cover_crop, fit_within, image_size, load_image, to_tensor
 from mixviz.methods.guided import semantic_percent_maps
 from mixviz.samples import samples
-from apptest_helpers import label_bars, mixing_lab, ok
+from apptest_helpers import label_bars, mixing_lab, ok, switch_page
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-MAX_SIDE = 384  # ui.store.MAX_SIDE: the page mixes the photos fitted within it
+MAX_SIDE = 384  # ui.uploads.MAX_SIDE: the page mixes the photos fitted within it
 
 
 @pytest.fixture(scope="module")
 def model():
-    return mixviz.load_model()  # the instance ui.store.model() serves
+    return mixviz.load_model()  # the instance ui.models.model() serves
 
 
 def index(model, name: str) -> int:
@@ -138,7 +138,7 @@ def test_an_upload_uses_the_top_prediction_and_says_so(model):
 def test_cam_explorer_starts_at_the_photos_own_class(model):
     at = AppTest.from_file(APP, default_timeout=180).run()
     at.sidebar.selectbox(key="slot0").select("sample:bridge").run()
-    at.switch_page("views/cam_explorer.py").run()
+    switch_page(at, "cam_explorer").run()
     ok(at)
     cam = next(c for c in image_captions(at) if c.startswith("CAM of"))
     assert "“suspension bridge”" in cam and "the photo's ImageNet class" in cam  # not the top prediction, "pier"
@@ -153,7 +153,7 @@ def test_saliency_page_names_the_class_of_every_learned_map(model):
     at = AppTest.from_file(APP, default_timeout=180).run()
     at.sidebar.selectbox(key="slot0").select("sample:bridge").run()
     at.sidebar.selectbox(key="slot1").select("sample:kitten").run()
-    at.switch_page("views/saliency.py").run()
+    switch_page(at, "saliency").run()
     ok(at)
     captions = image_captions(at)
     cam = next(c for c in captions if c.startswith("CAM"))

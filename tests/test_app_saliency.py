@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from apptest_helpers import switch_page
+
 import mixviz
 from mixviz.imaging import fit_within, load_image
 from mixviz.viz.map_figures import peak
@@ -12,19 +14,19 @@ from mixviz.samples import samples
 from mixviz.maps.saliency import static_saliency
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGE = "views/saliency.py"
+PAGE = "saliency"  # the page's url path
 MAPS = ("Fine-grained saliency", "Spectral residual", "Gradient saliency", "CAM")
 
 
 @pytest.fixture(scope="module")
 def model():
-    return mixviz.load_model()  # the instance ui.store.model() serves
+    return mixviz.load_model()  # the instance ui.models.model() serves
 
 
 @pytest.fixture(scope="module")
 def app():
     at = AppTest.from_file(APP, default_timeout=180).run()
-    at.switch_page(PAGE).run()
+    switch_page(at, PAGE).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

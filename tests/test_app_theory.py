@@ -9,6 +9,8 @@ import pytest
 from scipy import stats
 from streamlit.testing.v1 import AppTest
 
+from apptest_helpers import switch_page
+
 from mixviz import theory
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -43,7 +45,7 @@ def widget(at, kind, key):
 def at():
     at = AppTest.from_file(APP, default_timeout=120).run()
     ok(at)
-    at.switch_page("views/theory.py").run()  # with the user's default number of training steps
+    switch_page(at, "theory").run()  # with the user's default number of training steps
     ok(at)
     return at
 

@@ -11,7 +11,9 @@ import mixviz
 from mixviz.imaging import READABLE
 from mixviz.samples import PHOTOS, samples
 
-from . import store
+from .images import contact_sheet, thumbnail
+from .models import model
+from .uploads import add_upload, has_upload
 
 DEFAULTS = ("cat", "dog", "panda", "koala")
 
@@ -34,12 +36,6 @@ def _name(key: str, uploads: dict[str, str]) -> str:
     if key.startswith("sample:"):
         return key.removeprefix("sample:")
     return uploads.get(key, "upload")
-
-
-def credit(key: str) -> str:
-    """The attribution line a bundled photo must be shown with ('' for uploads)."""
-    s = samples().get(key.removeprefix("sample:")) if key.startswith("sample:") else None
-    return s.attribution if s else ""
 
 
 @st.dialog("The sample photos: sources and licences", width="large")
@@ -68,9 +64,9 @@ def _uploads(filled: int) -> list[str]:
     keys = []
     for f in files or []:
         known = seen.get(f.file_id)
-        if known is None or (known.startswith("upload:") and not store.has_upload(known)):
+        if known is None or (known.startswith("upload:") and not has_upload(known)):
             try:
-                known = store.add_upload(f.getvalue())
+                known = add_upload(f.getvalue())
             except mixviz.ImageError as e:
                 known = str(e)
             seen[f.file_id] = known
@@ -108,7 +104,7 @@ def sidebar() -> Inputs:
             pick.selectbox(f"Slot {i + 1}", options, key=f"slot{i}",
                            format_func=partial(_name, uploads=ss["upload_names"]))  # works outside the run too
             try:
-                thumb.image(store.thumbnail(ss[f"slot{i}"]))
+                thumb.image(thumbnail(ss[f"slot{i}"]))
             except mixviz.ImageError as e:
                 pick.error(str(e))
         swaps = st.columns(filled // 2)
@@ -117,13 +113,13 @@ def sidebar() -> Inputs:
                        key=f"swap{n}", width="stretch")
         with st.expander("Sample photos and their licences"):
             photos = samples()
-            st.image(store.contact_sheet(tuple(photos)), width="stretch")
+            st.image(contact_sheet(tuple(photos)), width="stretch")
             st.caption("  \n".join(f"**{n}**: {s.attribution}" for n, s in photos.items()))
             if st.button("Where each photo comes from, and its licence", key="licences", width="stretch"):
                 _licences()
         st.divider()
         st.caption(f"Device: **{mixviz.pick_device()}**")
-        m = store.model()
+        m = model()
         if m.notice:
             st.caption(f"CAMs and maps from **{m.title}**, the offline fallback: pretrained Xception is not on "
                        "this server.")

@@ -1,5 +1,5 @@
 """How the server uses the machine. Threads: each script run works on one thread (app.py runs the page in
-`mixviz.threads.torch_threads(1)`), and the network's forward pass takes every core (ui/store.py; Xception
+`mixviz.threads.torch_threads(1)`), and the network's forward pass takes every core (ui/models.py; Xception
 307 → 147 ms on 2): see mixviz/threads.py. Memory: the garbage collector's permanent generation, below."""
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Gallery: every method on the same inputs and seed, in a grid like the lecture slides."""
-import io
-from dataclasses import replace
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
 
 import streamlit as st
 import torch
@@ -8,19 +9,45 @@ import torch
 import mixviz
 from mixviz.imaging import to_pil
 from mixviz.registry import FAMILIES
-from mixviz.viz.slides import gallery_figure
 from mixviz.types import MixResult
-from ui import store
+from mixviz.viz.slides import gallery_figure
+from ui import controls
+from ui.errors import errors_shown
+from ui.images import batch, credit
 from ui.maps import maps_for
-from ui.sidebar import credit, current
+from ui.sidebar import Inputs, current
 
-inputs = current()
-ss = st.session_state
-st.title("Gallery")
-st.caption("Every method on the same images and seed, with its label weights (input 1, input 2, …). "
-           "Four-input methods use slots 3 and 4 when you choose four slots in the sidebar, else the default photos. "
-           "SnapMix, TdAttenMix and Puzzle Mix use each photo's CAM or loss gradient of its own ImageNet class (an "
-           "upload's: the network's top prediction); the Mixing Lab names each class and lets you choose another.")
+
+@dataclass(frozen=True)
+class Choice:
+    """The seed, λ (None: drawn), α (None: each method's own), the methods shown and the grid's columns."""
+
+    seed: int
+    lam: float | None
+    alpha: float | None
+    methods: tuple[str, ...]
+    columns: int
+
+
+def render() -> None:
+    inputs = current()
+    st.title("Gallery")
+    st.caption("Every method on the same images and seed, with its label weights (input 1, input 2, …). "
+               "Four-input methods use slots 3 and 4 when you choose four slots in the sidebar, else the default "
+               "photos. SnapMix, TdAttenMix and Puzzle Mix use each photo's CAM or loss gradient of its own ImageNet "
+               "class (an upload's: the network's top prediction); the Mixing Lab names each class and lets you "
+               "choose another.")
+    choice = settings(inputs)
+    keys, names = inputs.first(4)
+    if choice is None:
+        return
+    if not choice.methods:
+        st.info("Choose at least one family.")
+        return
+    results = grid(choice, keys, names)
+    if results is not None:
+        download(choice, results, keys, names)
+    controls.photo_credits(keys)
 
 
 @st.cache_data(max_entries=8, show_spinner="Mixing every method (the guided ones compute their maps once)…")
@@ -28,7 +55,7 @@ def gallery(keys: tuple[str, ...], names: tuple[str, ...], seed: int, lam: float
             methods: tuple[str, ...]) -> dict[str, MixResult]:
     """Each method's mix of the first n_inputs images, kept light: the image (8-bit, as it is shown), the
     weights and the label only: a cached gallery takes a quarter of the memory float images would."""
-    x = store.batch(keys)
+    x = batch(keys)
     size = tuple(x.shape[2:])
     out = {}
     for name in methods:
@@ -41,55 +68,48 @@ def gallery(keys: tuple[str, ...], names: tuple[str, ...], seed: int, lam: float
     return out
 
 
-families = list(FAMILIES)
-c1, c2, c3, c4 = st.columns((1, 1, 2, 2), vertical_alignment="bottom")
-seed = c1.number_input("Seed", 0, 2**31 - 1, 0, 1, key="gal_seed")
-c2.button("Re-roll", key="gal_reroll", icon=":material/casino:",
-          on_click=lambda: ss.update(gal_seed=(ss["gal_seed"] + 1) % 2**31))
-lam, alpha = None, None  # alpha None: each method draws λ as its authors do (SnapMix: Beta(5, 5))
-with c3:
-    if st.toggle("Fix λ", value=True, key="gal_fix"):
-        lam = st.slider("λ (methods that use one)", 0.0, 1.0, 0.5, 0.01, key="gal_lam")
-    elif not st.toggle("Each method's own α", value=True, key="gal_own_alpha",
-                       help="on: each method draws λ as its authors' code does (Beta(1, 1) for most, Beta(5, 5) for "
-                            "SnapMix; the row and column intervals, BC and TdAttenMix by their own draws); off: one α "
-                            "for every method that draws λ from Beta(α, α)"):
-        alpha = st.slider("α of Beta(α, α)", 0.1, 5.0, 1.0, 0.1, key="gal_alpha")
-with c4:
-    shown = st.multiselect("Families", families, default=families, key="gal_families")
-    columns = 3 if inputs.lecture else st.slider("Columns", 2, 8, 5, 1, key="gal_columns")
-
-methods = tuple(n for n, s in mixviz.METHODS.items() if s.family in shown)
-keys, names = inputs.first(4)
-if not methods:
-    st.info("Choose at least one family.")
-    st.stop()
-try:
-    results = gallery(keys, names, int(seed), lam, alpha, methods)
-except (mixviz.MixError, mixviz.ImageError) as e:
-    st.error(str(e))
-    st.stop()
-
-for start in range(0, len(methods), columns):
-    for col, name in zip(st.columns(columns), methods[start:start + columns]):
-        r = results[name]
-        weights = ", ".join(f"{w:.2f}" for w in r.weights.tolist())
-        col.image(to_pil(r.image.float() / 255), caption=f"{mixviz.METHODS[name].title} · {weights}", width="stretch",
-                  output_format="JPEG")
-
-credits = [credit(k) for k in keys]
+@errors_shown("The gallery's controls")
+def settings(inputs: Inputs) -> Choice:
+    """Seed and re-roll, λ or α, the families shown and the number of columns, in one row."""
+    families = list(FAMILIES)
+    c1, c2, c3, c4 = st.columns((1, 1, 2, 2), vertical_alignment="bottom")
+    with c1:
+        seed = controls.seed("gal", beside=c2)
+    lam, alpha = None, None  # alpha None: each method draws λ as its authors do (SnapMix: Beta(5, 5))
+    with c3:
+        if controls.fix_lam("gal"):
+            lam = controls.lam_slider("gal", "λ (methods that use one)")
+        elif not st.toggle("Each method's own α", value=True, key="gal_own_alpha",
+                           help="on: each method draws λ as its authors' code does (Beta(1, 1) for most, Beta(5, 5) "
+                                "for SnapMix; the row and column intervals, BC and TdAttenMix by their own draws); "
+                                "off: one α for every method that draws λ from Beta(α, α)"):
+            alpha = controls.alpha_slider("gal", 1.0)
+    with c4:
+        shown = st.multiselect("Families", families, default=families, key="gal_families")
+        columns = 3 if inputs.lecture else st.slider("Columns", 2, 8, 5, 1, key="gal_columns")
+    methods = tuple(n for n, s in mixviz.METHODS.items() if s.family in shown)
+    return Choice(seed, lam, alpha, methods, columns)
 
 
-def gallery_png() -> bytes:
-    fig = gallery_figure(torch.empty(0), list(names), seed=int(seed), credits=credits, columns=columns,
-                         results={n: replace(r, image=r.image.float() / 255) for n, r in results.items()})
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=150)
-    return buf.getvalue()
+@errors_shown("The gallery")
+def grid(choice: Choice, keys: tuple[str, ...], names: tuple[str, ...]) -> dict[str, MixResult]:
+    """Every chosen method's mix with its label weights, `choice.columns` to a row."""
+    results = gallery(keys, names, choice.seed, choice.lam, choice.alpha, choice.methods)
+    methods, columns = choice.methods, choice.columns
+    for start in range(0, len(methods), columns):
+        for col, name in zip(st.columns(columns), methods[start:start + columns]):
+            r = results[name]
+            weights = ", ".join(f"{w:.2f}" for w in r.weights.tolist())
+            col.image(to_pil(r.image.float() / 255), caption=f"{mixviz.METHODS[name].title} · {weights}",
+                      width="stretch", output_format="JPEG")
+    return results
 
 
-st.download_button("Download the gallery as one PNG", data=gallery_png, file_name="mixviz_gallery.png",
-                   mime="image/png", key="gal_download", on_click="ignore")
-used = [c for c in dict.fromkeys(credits) if c]
-if used:
-    st.caption("Photos: " + "; ".join(used))
+@errors_shown("The gallery's download")
+def download(choice: Choice, results: dict[str, MixResult], keys: tuple[str, ...], names: tuple[str, ...]) -> None:
+    def figure():
+        return gallery_figure(torch.empty(0), list(names), seed=choice.seed, credits=[credit(k) for k in keys],
+                              columns=choice.columns,
+                              results={n: replace(r, image=r.image.float() / 255) for n, r in results.items()})
+
+    controls.png_download("Download the gallery as one PNG", figure, "mixviz_gallery.png", "gal_download")

@@ -32,7 +32,7 @@ from mixviz.imaging import fit_within, load_image, to_batch
 from mixviz.maps.saliency import static_saliency
 
 PHOTOS = Path(__file__).resolve().parents[2] / "assets" / "photos"
-APP_SIDE = 384  # the app mixes photos fitted within this many pixels (ui/store.py MAX_SIDE)
+APP_SIDE = 384  # the app mixes photos fitted within this many pixels (ui/uploads.py MAX_SIDE)
 MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
 
 
