@@ -40,7 +40,7 @@ def main(argv=None):
     from mixviz.maps import models as M
     from mixviz.maps.cam import cam
     from mixviz.imaging import fit_within, load_image, to_batch
-    from mixviz.methods.puzzle import puzzle_saliency
+    from mixviz.maps.guide_maps import puzzle_saliency
     from mixviz.samples import samples
     from mixviz.maps.saliency import static_saliency
 

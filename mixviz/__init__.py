@@ -6,6 +6,7 @@
 """
 from . import methods  # noqa: F401  (registers every method)
 from .maps import cam, pooling, saliency  # noqa: F401  (public: mixviz.cam, mixviz.pooling, mixviz.saliency)
+from .maps import guide_maps  # noqa: F401  (registers the map kinds guided methods declare)
 from .imaging import load_image
 from .engine import mix, mix_batch
 from .maps.models import load_model

@@ -1,6 +1,6 @@
-"""The two entry points: `mix` (a few images, everything explained) and `mix_batch` (training batches).
-
-Both run the same batched method code; `mix` is the batch-of-one case.
+"""The two entry points, `mix` (a few images, everything explained) and `mix_batch` (training batches), and
+the one path both take through a method's lifecycle (`run`; see mixviz.methods.base): `mix` is the
+batch-of-one case.
 """
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import torch
 
 from . import labels as L
 from .imaging import ImageLike, to_batch
-from .methods.base import Method, Params, take
-from .registry import get
-from .sampling import Draw, make_generator, pick_device, real_dtype
+from .methods.base import Call, Method
+from .registry import get, map_kind
+from .sampling import DrawContext, make_generator, pick_device, real_dtype
 from .types import MethodSpec, MixError, MixResult
 
 
@@ -52,7 +52,7 @@ def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequenc
     spec = get(method)
     alpha = _alpha(spec, alpha)
     _check_common(alpha, lam)
-    values = resolve_params(spec, params)
+    config = resolve_params(spec, params)
     x = to_batch(images, size=image_size)
     k = spec.n_inputs
     if x.shape[0] != k:
@@ -63,34 +63,26 @@ def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequenc
     L.check_eps(label_smoothing)
     if label_smoothing and num_classes is None:
         raise MixError("label smoothing needs num_classes (the number of classes K in (1−ε)y + ε/K)")
-    if classes is not None:
-        try:
-            chosen = tuple(operator.index(c) for c in classes)
-        except TypeError:
-            chosen = ()
-        if len(chosen) != k or min(chosen) < 0:
-            raise MixError(f"classes must be {k} class indices, one per image; got {classes!r}")
-        values["_classes"] = chosen
+    chosen = _check_classes(classes, k)
 
     dev = pick_device(device)
     x = x.to(dev)
-    _, c, h, w = x.shape
-    draw = Draw(1, c, h, w, dev, x.dtype, make_generator(seed), lam, alpha, values)
+    _, ch, h, w = x.shape
+    ctx = DrawContext(1, ch, h, w, dev, x.dtype, make_generator(seed), lam, alpha)
+    sources = [slice(i, i + 1) for i in range(k)]
+    out = torch.empty_like(x[:1])
     impl = spec.impl
-    p = impl.draw(draw)
-    prepare(impl, p, x, values, maps, [slice(i, i + 1) for i in range(k)])
-    xs = [x[i:i + 1] for i in range(k)]
-    out = torch.empty_like(xs[0])
-    impl.apply(xs, p, out)
-    image = impl.display(out, xs, p)[0]
-    masks = impl.masks_for(p, xs)[0]
-    weights = impl.weights_for(p, k, h, w)
+    c, guide = run(impl, ctx, config, x, out, lambda c: (sources, [(slice(0, 1), sources)]), maps, chosen)
+    c.xs = [x[s] for s in sources]
+    image = impl.display(c, out)[0]
+    masks = impl.masks(c)
+    weights = impl.weights(c)
     if k == 2:
-        weights = impl.class_weights(weights, torch.tensor([names[0] == names[1]], device=weights.device))
+        weights = impl.class_weights(c, weights, torch.tensor([names[0] == names[1]], device=weights.device))
     weights = weights[0].to(dev, real_dtype(dev))
-    rule = impl.label_rule(p)
+    rule = impl.label_rule(c)
     label = L.label_dict(names, weights.tolist(), union=rule == "union")
-    info = impl.info(p, xs)
+    info = impl.info(c)
     if impl.distinct_classes and len(set(names)) < len(names):
         info["note"] = f"{spec.title} mixes images of different classes; these share a class"
     if label_smoothing:
@@ -98,14 +90,14 @@ def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequenc
         info["label_smoothing"] = {"eps": label_smoothing, "num_classes": num_classes, "each_other_class": other}
     if type(impl).display is not Method.display:
         info["raw"] = out[0]  # what training sees, before `display` made it viewable
-    lam_drawn = p.get("lam")
+    lam_drawn = c.draws.get("lam")
     lam_drawn = float(lam_drawn[0]) if lam_drawn is not None else None
     corrected = info.get("lam_corrected")
     if corrected is None and rule == "area" and lam_drawn is not None and float(weights[0]) != lam_drawn:
         corrected = float(weights[0])  # λ's share after rounding to whole rows, pixels or a drawn field
-    return MixResult(method=spec.name, image=image, masks=masks, weights=weights, label=label, lam=lam_drawn, info=info,
-                     used=impl.used(p, xs, masks[None])[0], label_rule=rule,
-                     lam_corrected=float(corrected) if corrected is not None else None)
+    return MixResult(method=spec.name, image=image, masks=masks[0], weights=weights, label=label, lam=lam_drawn,
+                     info=info, used=impl.used(c, masks)[0], label_rule=rule,
+                     lam_corrected=float(corrected) if corrected is not None else None, maps=guide)
 
 
 def _alpha(spec: MethodSpec, alpha: float | None) -> float:
@@ -115,21 +107,69 @@ def _alpha(spec: MethodSpec, alpha: float | None) -> float:
     return spec.alpha if spec.alpha is not None else 1.0
 
 
-def prepare(impl: Method, p: Params, x: torch.Tensor, values: dict, maps: torch.Tensor | None,
-            sources: list) -> None:
-    """The steps between drawing `p` and writing pixels, in place on `p`: each image's statistics
-    (from `maps` where given), routed so that input j of every sample sees its own source's rows
-    (sources[j] indexes x), then the method's plan."""
-    stats = impl.per_image(x, values, _check_maps(maps, x, impl.maps_any_size))
-    p["_inputs"] = _route(stats, sources)
-    p.update(impl.plan(p))
+def _check_classes(classes: Sequence[int] | None, k: int) -> tuple[int, ...] | None:
+    """`classes` as k class indices, or MixError."""
+    if classes is None:
+        return None
+    try:
+        chosen = tuple(operator.index(c) for c in classes)
+    except TypeError:
+        chosen = ()
+    if len(chosen) != k or min(chosen) < 0:
+        raise MixError(f"classes must be {k} class indices, one per image; got {classes!r}")
+    return chosen
+
+
+def run(impl: Method, ctx: DrawContext, config: dict, x: torch.Tensor, out: torch.Tensor, pairing,
+        maps: torch.Tensor | None = None, classes: Sequence[int] | None = None) -> tuple[Call, torch.Tensor | None]:
+    """A method's lifecycle on the images x (N, C, H, W), writing the mixed batch into `out`.
+
+    `pairing(c)` (after the draw) gives the sources of each input (sources[j] indexes x: the images
+    that are input j of every sample) and the segments the batch is applied in ((samples, sources) with
+    slices where they can be, so inputs are views, not copies). Returns the call (without pixels: xs is
+    None) and the guide maps (N, H, W) or None."""
+    c = Call(ctx, config)
+    c.draws = impl.draw(c)
+    sources, segments = pairing(c)
+    guide = guide_maps(impl, config, x, maps, classes)
+    c.inputs = _route(impl.per_image(c, x, guide), sources)
+    c.draws.update(impl.plan(c))
+    for samples, srcs in segments:
+        if isinstance(samples, torch.Tensor):
+            samples = samples.to(x.device)
+        xs = [x[s] if isinstance(s, slice) else x.index_select(0, s.to(x.device)) for s in srcs]
+        part = c.take(samples, xs)
+        if isinstance(samples, slice):
+            impl.apply(part, out[samples])
+        else:
+            mixed = torch.empty_like(xs[0])
+            impl.apply(part, mixed)
+            out.index_copy_(0, samples, mixed)
+    return c, guide
+
+
+def guide_maps(impl: Method, config: dict, x: torch.Tensor, maps: torch.Tensor | None,
+               classes: Sequence[int] | None = None) -> torch.Tensor | None:
+    """(N, H, W) the maps that steer `impl` on each image of x: the caller's `maps` (checked), else those
+    the method declares (Method.guide_maps), computed by their registered kinds (mixviz.registry.MAP_KINDS;
+    per-class kinds for `classes`, default each image's top prediction) and combined; None for a method
+    that declares none."""
+    if maps is not None:
+        return _check_maps(maps, x, impl.maps_any_size)
+    needs = impl.guide_maps(config)
+    if not needs:
+        return None
+    computed = {}
+    for need in needs:
+        kind = map_kind(need.kind)
+        computed[need.key] = kind.compute(x, dict(need.options), list(classes) if kind.per_class and classes else None,
+                                          None).to(x.device)
+    return impl.combine_maps(config, computed)
 
 
 def _check_maps(maps: torch.Tensor | None, x: torch.Tensor, any_size: bool = False) -> torch.Tensor | None:
     """`maps` as (N, H, W) floats on x's device, one per image of x (any (h, w) where the method pools
     them to a grid), or MixError."""
-    if maps is None:
-        return None
     maps = torch.as_tensor(maps)
     if any_size and maps.dim() == 3 and maps.shape[0] == x.shape[0] and maps.shape[1] * maps.shape[2] > 0:
         return maps.to(x.device, torch.float32)
@@ -177,65 +217,58 @@ def mix_batch(method: str, x: torch.Tensor, y: torch.Tensor | None = None, num_c
     spec = get(method)
     alpha = _alpha(spec, alpha)
     _check_common(alpha, lam)
-    values = resolve_params(spec, params)
-    if not isinstance(x, torch.Tensor) or x.dim() != 4:
-        raise MixError(f"x must be a (B, C, H, W) tensor, got {type(x).__name__} "
-                       f"{tuple(x.shape) if isinstance(x, torch.Tensor) else ''}")
-    if not x.is_floating_point():
-        raise MixError(f"x must be a float tensor in [0, 1], got {x.dtype}; convert with x.float() / 255")
-    b, c, h, w = x.shape
-    if b == 0:
-        raise MixError("x is an empty batch")
-    if out is None:
-        out = torch.empty_like(x)
-    elif out.shape != x.shape or out.dtype != x.dtype or out.device != x.device:
-        raise MixError(f"out must match x ({tuple(x.shape)}, {x.dtype}, {x.device}); got "
-                       f"{tuple(out.shape)}, {out.dtype}, {out.device}")
-    elif out.untyped_storage().data_ptr() == x.untyped_storage().data_ptr():
-        raise MixError("out must not share memory with x: the partners of later samples would be overwritten")
+    config = resolve_params(spec, params)
+    out = _check_batch(x, out)
     L.check_eps(label_smoothing)
+    b, ch, h, w = x.shape
     targets = None
     if y is not None:
         if not isinstance(y, torch.Tensor) or y.shape[0] != b:
             raise MixError(f"y must be a tensor with one row per sample ({b}), got "
                            f"{tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__}")
         targets = L.one_hot(y.to(x.device), num_classes)
-
     impl = spec.impl
-    draw = Draw(b, c, h, w, x.device, x.dtype, generator, lam, alpha, values)
-    p = impl.draw(draw)
-    k = impl.n_sources(p)
-    every = torch.arange(b, device=x.device)
-    partner = impl.partners(draw, targets.argmax(1)) if targets is not None else None
-    if partner is None:
-        sources = [(every - j) % b for j in range(k)]
-        segments = _segments(b, k)
-    else:
-        sources = [every, partner]
-        segments = [(every, sources)]
-    prepare(impl, p, x, values, maps, sources)
-    for samples, srcs in segments:
-        if isinstance(samples, torch.Tensor):
-            samples = samples.to(x.device)
-        srcs = [s if isinstance(s, slice) else s.to(x.device) for s in srcs]
-        xs = [x[s] if isinstance(s, slice) else x.index_select(0, s) for s in srcs]
-        q = take(p, samples)
-        q["_inputs"] = [{name: v[samples] for name, v in routed.items()} for routed in p["_inputs"]]
-        if isinstance(samples, slice):
-            impl.apply(xs, q, out[samples])
-        else:
-            part = torch.empty_like(xs[0])
-            impl.apply(xs, q, part)
-            out.index_copy_(0, samples, part)
+    pairs = {}
 
+    def pairing(c):
+        k = impl.n_sources(c)
+        every = torch.arange(b, device=x.device)
+        partner = impl.partners(c, targets.argmax(1)) if targets is not None else None
+        if partner is None:
+            pairs["sources"] = [(every - j) % b for j in range(k)]
+            return pairs["sources"], list(_segments(b, k))
+        pairs["sources"] = [every, partner]
+        return pairs["sources"], [(every, pairs["sources"])]
+
+    ctx = DrawContext(b, ch, h, w, x.device, x.dtype, generator, lam, alpha)
+    c, _ = run(impl, ctx, config, x, out, pairing, maps)
     if targets is None:
         return out, None
-    weights = impl.weights_for(p, k, h, w).to(device=x.device, dtype=targets.dtype)
-    chosen = [targets[s] for s in sources]
-    if k == 2:
-        weights = impl.class_weights(weights, (chosen[0] == chosen[1]).all(1))
-    if impl.union_label(p):
+    weights = impl.weights(c).to(device=x.device, dtype=targets.dtype)
+    chosen = [targets[s] for s in pairs["sources"]]
+    if len(chosen) == 2:
+        weights = impl.class_weights(c, weights, (chosen[0] == chosen[1]).all(1))
+    if impl.label_rule(c) == "union":
         y_soft = torch.stack([r * (weights[:, j:j + 1] > 0) for j, r in enumerate(chosen)]).amax(0)
     else:
         y_soft = sum(weights[:, j:j + 1] * r for j, r in enumerate(chosen))
     return out, L.smooth(y_soft, label_smoothing)
+
+
+def _check_batch(x: torch.Tensor, out: torch.Tensor | None) -> torch.Tensor:
+    """`out` checked against the batch x (a new tensor like x where None), or MixError."""
+    if not isinstance(x, torch.Tensor) or x.dim() != 4:
+        raise MixError(f"x must be a (B, C, H, W) tensor, got {type(x).__name__} "
+                       f"{tuple(x.shape) if isinstance(x, torch.Tensor) else ''}")
+    if not x.is_floating_point():
+        raise MixError(f"x must be a float tensor in [0, 1], got {x.dtype}; convert with x.float() / 255")
+    if x.shape[0] == 0:
+        raise MixError("x is an empty batch")
+    if out is None:
+        return torch.empty_like(x)
+    if out.shape != x.shape or out.dtype != x.dtype or out.device != x.device:
+        raise MixError(f"out must match x ({tuple(x.shape)}, {x.dtype}, {x.device}); got "
+                       f"{tuple(out.shape)}, {out.dtype}, {out.device}")
+    if out.untyped_storage().data_ptr() == x.untyped_storage().data_ptr():
+        raise MixError("out must not share memory with x: the partners of later samples would be overwritten")
+    return out

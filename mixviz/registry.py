@@ -1,5 +1,10 @@
-"""METHODS: canonical name -> MethodSpec, filled by the @register decorator of each method module."""
+"""The registries: METHODS (canonical name -> MethodSpec, filled by the @register decorator of each method
+module) and MAP_KINDS (the per-image maps guided methods are steered by, filled by the maps layer with
+@register_map), so that the engine and the app find a method's maps by what it declares, never by its name."""
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
 
 from .types import MethodSpec, MixError
 
@@ -31,3 +36,40 @@ def get(name: str) -> MethodSpec:
     except (KeyError, TypeError):
         known = ", ".join(sorted(METHODS))
         raise MixError(f"unknown method {name!r}; known methods: {known}") from None
+
+
+@dataclass(frozen=True)
+class MapKind:
+    """A kind of per-image map. `compute(x, options, classes, model)`: x (N, C, H, W) in [0, 1], options
+    a dict, classes one class index per image (where `per_class`) or None (each image's top prediction),
+    model a loaded mixviz model or None (load the best available, where `uses_model`); returns (N, H, W)
+    on x's device. `about`: what the map is, in words ("the channel sum of the network's final features")."""
+
+    name: str
+    compute: Callable
+    per_class: bool
+    uses_model: bool
+    about: str
+
+
+MAP_KINDS: dict[str, MapKind] = {}
+
+
+def register_map(name: str, per_class: bool, uses_model: bool, about: str):
+    """Function decorator: record `compute` as the map kind `name` (see MapKind)."""
+
+    def wrap(compute):
+        if name in MAP_KINDS:
+            raise RuntimeError(f"map kind {name!r} registered twice")
+        MAP_KINDS[name] = MapKind(name, compute, per_class, uses_model, about)
+        return compute
+
+    return wrap
+
+
+def map_kind(name: str) -> MapKind:
+    """The MapKind called `name`, or MixError listing the known kinds."""
+    try:
+        return MAP_KINDS[name]
+    except KeyError:
+        raise MixError(f"unknown map kind {name!r}; known kinds: {', '.join(sorted(MAP_KINDS))}") from None

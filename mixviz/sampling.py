@@ -1,14 +1,13 @@
 """Seeded random draws shared by every method: devices, generators, Beta(α, α), boxes.
 
-Parameters are drawn by a `Draw` (one per call, per batch) and applied separately, as in
+Parameters are drawn through a `DrawContext` (one per call, per batch) and applied separately, as in
 Kornia's mix augmentations: the app can then show the λ that was drawn, the box before
 clipping and the λ after correction, and a seed reproduces a picture exactly.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -51,8 +50,9 @@ def beta_quantile(alpha: float, u: torch.Tensor) -> torch.Tensor:
 
 
 @dataclass
-class Draw:
-    """Where and how one call draws its per-sample parameters.
+class DrawContext:
+    """Where and how one call draws its per-sample values (the method's configuration travels apart, in
+    mixviz.methods.base.Call.config).
 
     Small per-sample values are drawn on the generator's device and moved to `device`,
     so a seed gives the same parameters whichever device mixes the pixels.
@@ -67,7 +67,6 @@ class Draw:
     generator: torch.Generator | None
     lam: float | torch.Tensor | None
     alpha: float
-    params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def gen_device(self) -> torch.device:

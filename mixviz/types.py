@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -64,6 +64,21 @@ class ParamSpec:
 
 
 @dataclass(frozen=True)
+class MapNeed:
+    """One per-image map a guided method is steered by: a map kind registered by the maps layer
+    (mixviz.registry.MAP_KINDS: "saliency", "feature_attention", "semantic_percent", "loss_gradient") with
+    its options as (name, value) pairs; `name` keys it among the method's maps (default: the kind)."""
+
+    kind: str
+    options: tuple[tuple[str, Any], ...] = ()
+    name: str = ""
+
+    @property
+    def key(self) -> str:
+        return self.name or self.kind
+
+
+@dataclass(frozen=True)
 class MethodSpec:
     """What the app and the docs need to know about a method, and the batched code that runs it.
 
@@ -113,6 +128,8 @@ class MixResult:
     weights: (K,), label weight of input k.
     label: {class name or index: weight}.
     label_rule: the rule that made `label` (see MethodSpec.label_rule).
+    maps: (K, H, W) the maps that guided the mix, one per input (given or computed); None for methods
+        that take none (where a method pools them to a grid, they may be coarser than the images).
     lam: the λ that was drawn (or fixed by the caller); None for methods without λ.
     lam_corrected: the λ the label uses where it differs by construction from `lam` (after clipping,
         rounding or the method's own correction); None where there is none.
@@ -129,6 +146,5 @@ class MixResult:
     used: torch.Tensor | None = None
     label_rule: str = "area"
     lam_corrected: float | None = None
+    maps: torch.Tensor | None = None
 
-
-Impl = Callable[..., Any]

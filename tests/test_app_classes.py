@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 import mixviz
 from mixviz.imaging import cover_crop, fit_within, image_size, load_image, to_tensor
-from mixviz.methods.guided import semantic_percent_maps
+from mixviz.maps.guide_maps import semantic_percent_maps
 from mixviz.samples import samples
 from apptest_helpers import label_bars, mixing_lab, ok, switch_page
 

@@ -110,7 +110,7 @@ def test_attentivemix_pastes_the_top_cells_of_the_given_attention():
 
 def test_attentivemix_attention_is_the_models_final_feature_grid(monkeypatch):
     from mixviz.maps import models as M
-    from mixviz.methods.guided import feature_attention
+    from mixviz.maps.guide_maps import feature_attention
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     x = images(2, 120, 160, seed=2)
@@ -178,7 +178,7 @@ def test_snapmix_shared_class_gets_the_sum_and_empty_maps_fall_back_to_area():
 def test_snapmix_semantic_percent_maps_are_the_normalised_cam(monkeypatch):
     from mixviz.maps import cam as C
     from mixviz.maps import models as M
-    from mixviz.methods.guided import semantic_percent_maps
+    from mixviz.maps.guide_maps import semantic_percent_maps
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     x = images(1, 90, 120, seed=6)
@@ -232,7 +232,7 @@ def test_tdattenmix_with_the_model_and_in_a_batch():
 
 def test_class_guided_methods_use_the_classes_they_are_given():
     """SnapMix's maps are the CAMs of each image's labelled class in the authors' code: `classes` says which."""
-    from mixviz.methods.guided import semantic_percent_maps
+    from mixviz.maps.guide_maps import semantic_percent_maps
 
     x = images(2, 48, 64, seed=9)
     spm = semantic_percent_maps(x, classes=[3, 7])

@@ -95,22 +95,23 @@ def test_same_seed_same_pixels_other_seed_differs(method):
 def test_batch_pairs_each_sample_with_previous(method, batch):
     """Sample i of mix_batch is the method applied to x[i], x[i-1], ... with sample i's parameters,
     whether the engine reached them through slices or through gathered head samples."""
-    from mixviz.methods.base import take
-    from mixviz.sampling import Draw
+    from mixviz.methods.base import Call
+    from mixviz.sampling import DrawContext
 
     spec = mixviz.METHODS[method]
     x = images(batch, 20, 28, seed=5)
     xm, _ = mixviz.mix_batch(method, x, generator=torch.Generator().manual_seed(9))
-    draw = Draw(batch, 3, 20, 28, x.device, x.dtype, torch.Generator().manual_seed(9), None, 1.0,
-                mixviz.engine.resolve_params(spec, {}))
-    p = spec.impl.draw(draw)
-    k = spec.impl.n_sources(p)
+    ctx = DrawContext(batch, 3, 20, 28, x.device, x.dtype, torch.Generator().manual_seed(9), None, 1.0)
+    c = Call(ctx, mixviz.engine.resolve_params(spec, {}))
+    c.draws = spec.impl.draw(c)
+    k = spec.impl.n_sources(c)
+    stats = spec.impl.per_image(c, x, mixviz.engine.guide_maps(spec.impl, c.config, x, None))
     for i in range(batch):
         one = torch.empty(1, 3, 20, 28)
         sources = [torch.tensor([(i - j) % batch]) for j in range(k)]
-        q = take(p, [i])
-        q["_inputs"] = mixviz.engine._route(spec.impl.per_image(x, draw.params), sources)
-        spec.impl.apply([x[s] for s in sources], q, one)
+        q = c.take([i], [x[s] for s in sources])
+        q.inputs = mixviz.engine._route(stats, sources)
+        spec.impl.apply(q, one)
         torch.testing.assert_close(xm[i], one[0], atol=1e-6, rtol=0)
 
 

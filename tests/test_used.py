@@ -9,35 +9,33 @@ import pytest
 import torch
 
 import mixviz
-from mixviz.methods.base import take
-from mixviz.engine import prepare, resolve_params
-from mixviz.sampling import Draw, make_generator
+from mixviz.engine import resolve_params, run
+from mixviz.sampling import DrawContext, make_generator
 
 RESIZING = {"snapmix", "resizemix", "splicemix"}  # bilinear resizing skips some pixels of a shrunk input
 H, W = 16, 20
 
 
-def drawn(method: str, x: torch.Tensor, seed: int, lam, maps):
-    """The method and the parameters `mixviz.mix` draws for these arguments."""
+def drawn(method: str, x: torch.Tensor, seed: int, lam, maps, **params):
+    """The method and the call (its draws and plan) that `mixviz.mix` makes for these arguments."""
     spec = mixviz.METHODS[method]
-    values = resolve_params(spec, {})
+    values = resolve_params(spec, params)
     alpha = spec.alpha or 1.0
-    p = spec.impl.draw(Draw(1, 3, H, W, torch.device("cpu"), torch.float32, make_generator(seed), lam, alpha, values))
-    prepare(spec.impl, p, x, values, maps, [slice(i, i + 1) for i in range(spec.n_inputs)])
-    return spec.impl, p
+    ctx = DrawContext(1, 3, H, W, torch.device("cpu"), torch.float32, make_generator(seed), lam, alpha)
+    sources = [slice(i, i + 1) for i in range(spec.n_inputs)]
+    c, _ = run(spec.impl, ctx, values, x, torch.empty(1, 3, H, W), lambda c: (sources, [(slice(0, 1), sources)]), maps)
+    return spec.impl, c
 
 
-def probed(impl, p, k: int, n_inputs: int) -> torch.Tensor:
+def probed(impl, c, k: int, n_inputs: int) -> torch.Tensor:
     """(H, W) bool: the pixels of input k whose value reaches the mix."""
     n = H * W
     zeros = torch.zeros(n, dtype=torch.long)
-    q = take(p, zeros)
-    q["_inputs"] = [{name: v[zeros] for name, v in rows.items()} for rows in p["_inputs"]]
     xs = [torch.zeros(n, 3, H, W) for _ in range(n_inputs)]
     xs[k] = torch.eye(n).view(n, 1, H, W).expand(n, 3, H, W).contiguous()
     out, base = torch.empty(n, 3, H, W), torch.empty(n, 3, H, W)
-    impl.apply(xs, q, out)
-    impl.apply([torch.zeros(n, 3, H, W) for _ in range(n_inputs)], q, base)
+    impl.apply(c.take(zeros, xs), out)
+    impl.apply(c.take(zeros, [torch.zeros(n, 3, H, W) for _ in range(n_inputs)]), base)
     return ((out - base).abs().flatten(1).sum(1) > 0).view(H, W)
 
 
@@ -56,10 +54,10 @@ def test_used_is_where_the_mix_takes_each_inputs_pixels(method):
     for seed in range(4):
         lam = 0.6 if spec.uses_lam and seed % 2 else None
         r = mixviz.mix(method, x, seed=seed, lam=lam, maps=maps)
-        impl, p = drawn(method, x, seed, lam, maps)
+        impl, c = drawn(method, x, seed, lam, maps)
         assert r.used.shape == (k, H, W)
         for j in range(k):
-            used, reached = r.used[j] > 0, probed(impl, p, j, k)
+            used, reached = r.used[j] > 0, probed(impl, c, j, k)
             if method not in RESIZING:
                 assert torch.equal(used, reached), f"input {j + 1}, seed {seed}"
                 continue
@@ -92,9 +90,6 @@ def test_puzzlemix_used_follows_the_transported_blocks():
     maps[0, 4:8, 5:10] = 2.0
     r = mixviz.mix("puzzlemix", x, lam=0.5, maps=maps, blocks=4, n_labels=2, seed=0)
     assert r.info["moved"][1] >= 1 and not torch.equal(r.used, r.masks)
-    spec = mixviz.METHODS["puzzlemix"]
-    values = resolve_params(spec, {"blocks": 4, "n_labels": 2})
-    p = spec.impl.draw(Draw(1, 3, H, W, torch.device("cpu"), torch.float32, make_generator(0), 0.5, 1.0, values))
-    prepare(spec.impl, p, x, values, maps, [slice(0, 1), slice(1, 2)])
+    impl, c = drawn("puzzlemix", x, 0, 0.5, maps, blocks=4, n_labels=2)
     for j in (0, 1):
-        assert torch.equal(r.used[j] > 0, probed(spec.impl, p, j, 2))
+        assert torch.equal(r.used[j] > 0, probed(impl, c, j, 2))

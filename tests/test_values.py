@@ -8,7 +8,7 @@ from scipy import stats
 
 import mixviz
 from conftest import images
-from mixviz.sampling import Draw
+from mixviz.sampling import DrawContext
 
 
 def test_mixup_fixed_lam_is_the_lerp():
@@ -22,7 +22,7 @@ def test_mixup_fixed_lam_is_the_lerp():
 
 @pytest.mark.parametrize("alpha", [0.2, 0.3, 1.0, 2.0])
 def test_lambda_follows_beta(alpha):
-    d = Draw(4000, 3, 4, 4, torch.device("cpu"), torch.float32, torch.Generator().manual_seed(1), None, alpha)
+    d = DrawContext(4000, 3, 4, 4, torch.device("cpu"), torch.float32, torch.Generator().manual_seed(1), None, alpha)
     lam = d.lam_or_beta().numpy()
     assert stats.kstest(lam, stats.beta(alpha, alpha).cdf).pvalue > 1e-3
 
@@ -46,7 +46,7 @@ def test_bc_ratio_is_uniform_and_mixes_linearly():
     a, b = images(2, 16, 16)
     r = mixviz.mix("bc", torch.stack([a, b]), lam=0.25)
     torch.testing.assert_close(r.image, 0.25 * a + 0.75 * b)
-    d = Draw(4000, 3, 4, 4, torch.device("cpu"), torch.float32, torch.Generator().manual_seed(2), None, 0.2)
+    d = DrawContext(4000, 3, 4, 4, torch.device("cpu"), torch.float32, torch.Generator().manual_seed(2), None, 0.2)
     assert stats.kstest(d.lam_or_uniform().numpy(), "uniform").pvalue > 1e-3
 
 
@@ -334,7 +334,7 @@ def test_bad_calls_raise_specific_errors(call, match):
 
 @pytest.mark.parametrize("prob", [0.0, 1 / 256, 0.3, 0.5, 1.0])
 def test_bernoulli_fields_are_calibrated_and_exact_at_the_ends(prob):
-    d = Draw(1, 3, 4, 4, torch.device("cpu"), torch.float32, torch.Generator().manual_seed(0), None, 1.0)
+    d = DrawContext(1, 3, 4, 4, torch.device("cpu"), torch.float32, torch.Generator().manual_seed(0), None, 1.0)
     field = d.bernoulli(torch.tensor([prob]), 1, 1000, 1000)
     assert field.dtype == torch.float32 and set(field.unique().tolist()) <= {0.0, 1.0}
     step = round(prob * 256) / 256

@@ -47,4 +47,4 @@ def layers(model: str) -> list[dict]:
 def static(kind: str, key: str):
     """(H, W) OpenCV static saliency ("fine_grained" or "spectral_residual") at the image's own size,
     from ui.maps.guide_map's cache (which SaliencyMix shares)."""
-    return guide_map(f"saliency:{kind}", key, size_of(key))
+    return guide_map("saliency", key, size_of(key), None, (("kind", kind), ("encoding", "uint8")))

@@ -1,6 +1,7 @@
-"""The maps a guided method needs for the chosen images, from ui.store's per-image cache, so that a
-re-roll or a slider move reuses them instead of recomputing saliency or running the network; and the
-ImageNet class each class map is for: a select per input, and the words that say where it came from."""
+"""The maps a guided method needs for the chosen images, from a per-image cache, so that a re-roll or a slider
+move reuses them instead of recomputing saliency or running the network; and the ImageNet class each class
+map is for: a select per input, and the words that say where it came from. Which maps a method needs is
+what it declares (Method.guide_maps, kinds from mixviz.registry.MAP_KINDS): nothing here names a method."""
 from __future__ import annotations
 
 from typing import Callable
@@ -8,37 +9,45 @@ from typing import Callable
 import streamlit as st
 import torch
 
-from mixviz.maps.saliency import static_saliency
-from mixviz.methods.guided import feature_attention, semantic_percent_maps, td_attention
-from mixviz.methods.puzzle import puzzle_saliency
+from mixviz.registry import get, map_kind
+from mixviz.types import MapNeed
 
 from . import images, models
 
-CLASS_MAPS = ("snapmix", "tdattenmix", "puzzlemix")  # their maps are one ImageNet class's CAM or loss gradient
-CLASS_FREE = {"attentivemix": "Attentive CutMix's map is the channel sum of the network's final features: "
-                              "it is the same for every class, so there is no class to choose."}
-
 
 @st.cache_resource(max_entries=128, show_spinner=False)  # ≤ 128 × 0.6 MB; a miss costs a forward pass
-def guide_map(kind: str, key: str, size: tuple[int, int], class_index: int | None = None) -> torch.Tensor:
-    """(H, W) one image's map at the common size: "saliency:<opencv kind>[:<input encoding>]" (the 8-bit
-    image by default, see mixviz.maps.saliency.static_saliency), "attention" (the model's
-    final feature grid, the same for every class), and, for the ImageNet class `class_index` (part of the
-    cache key, required), "spm" (SnapMix's semantic percent map: that class's CAM) or "puzzle" (the
-    gradient of that class's loss)."""
+def guide_map(kind: str, key: str, size: tuple[int, int], class_index: int | None = None,
+              options: tuple[tuple[str, object], ...] = ()) -> torch.Tensor:
+    """(H, W) one image's map of a registered kind (mixviz.registry.MAP_KINDS) at the common size, with the
+    kind's `options` as (name, value) pairs; kinds that are for a class need `class_index` (part of the
+    cache key)."""
+    found = map_kind(kind)
+    if found.per_class and class_index is None:
+        raise ValueError(f"a {kind!r} map is for one class: pass class_index")
     x = images.at_size(key, size)[None]
-    if kind.startswith("saliency:"):
-        opencv_kind, _, encoding = kind.removeprefix("saliency:").partition(":")
-        return static_saliency(x[0], opencv_kind, encoding=encoding or "uint8")
-    if kind == "attention":
-        return feature_attention(x, models.model())[0]
-    if kind in ("spm", "puzzle"):
-        if class_index is None:
-            raise ValueError(f"a {kind!r} map is for one class: pass class_index")
-        if kind == "spm":
-            return semantic_percent_maps(x, models.model(), classes=torch.tensor([int(class_index)]))[0]
-        return puzzle_saliency(x, models.model(), classes=[int(class_index)])[0]
-    raise ValueError(f"unknown map kind {kind!r}")
+    return found.compute(x, dict(options), [int(class_index)] if found.per_class else None,
+                         models.model() if found.uses_model else None)[0]
+
+
+def needs_of(method: str, params: dict | None = None) -> tuple[MapNeed, ...]:
+    """The maps `method` declares for `params` (its defaults where None or where a value is missing)."""
+    spec = get(method)
+    return spec.impl.guide_maps({**spec.defaults(), **(params or {})})
+
+
+def class_maps(method: str) -> bool:
+    """True where some map of `method` is for an ImageNet class (a CAM or a loss gradient)."""
+    return any(map_kind(n.kind).per_class for n in needs_of(method))
+
+
+def class_free_note(method: str) -> str | None:
+    """Why there is no class to choose, for a method whose maps come from the network but from no class."""
+    needs = needs_of(method)
+    kinds = [map_kind(n.kind) for n in needs]
+    if not kinds or any(k.per_class for k in kinds) or not any(k.uses_model for k in kinds):
+        return None
+    about = " and ".join(k.about for k in kinds if k.uses_model)
+    return f"{get(method).title}'s map is {about}: it is the same for every class, so there is no class to choose."
 
 
 def maps_for(method: str, keys: tuple[str, ...], size: tuple[int, int], params: dict,
@@ -47,24 +56,20 @@ def maps_for(method: str, keys: tuple[str, ...], size: tuple[int, int], params: 
     method that needs none (it then computes nothing either). `classes`: the ImageNet class of each
     image's CAM or loss gradient (default: models.default_class, the photo's own class or an upload's top
     prediction)."""
-    def stack(kind: str) -> torch.Tensor:
-        if kind in ("spm", "puzzle"):
+    spec = get(method)
+    config = {**spec.defaults(), **params}
+    needs = spec.impl.guide_maps(config)
+    if not needs:
+        return None
+    maps = {}
+    for need in needs:
+        if map_kind(need.kind).per_class:
             chosen = classes or tuple(models.default_class(key, size) for key in keys)
-            return torch.stack([guide_map(kind, key, size, c) for key, c in zip(keys, chosen)])
-        return torch.stack([guide_map(kind, key, size) for key in keys])
-
-    if method == "saliencymix":
-        return stack(f"saliency:{params.get('saliency', 'fine_grained')}:{params.get('saliency_input', 'uint8')}")
-    if method == "attentivemix":
-        return stack("attention")
-    if method == "snapmix":
-        return stack("spm")
-    if method == "puzzlemix":
-        return stack("puzzle")
-    if method == "tdattenmix":
-        saliency = stack(f"saliency:{params.get('saliency', 'fine_grained')}")
-        return td_attention(stack("spm"), saliency, float(params.get("balance", 0.5)))
-    return None
+            maps[need.key] = torch.stack([guide_map(need.kind, key, size, c, need.options)
+                                          for key, c in zip(keys, chosen)])
+        else:
+            maps[need.key] = torch.stack([guide_map(need.kind, key, size, None, need.options) for key in keys])
+    return spec.impl.combine_maps(config, maps)
 
 
 def class_note(key: str, class_index: int, top: int | Callable[[], int]) -> str:
@@ -97,9 +102,10 @@ def class_picks(keys: tuple[str, ...], labels: tuple[str, ...], size: tuple[int,
     that starts at models.default_class and starts there again when the slot's image changes. With
     `method`, only for a method whose maps are for a class (None otherwise; a class-free map says so).
     `show=False`: the defaults, without widgets; `side_by_side`: the selects in columns."""
-    if method is not None and method not in CLASS_MAPS:
-        if method in CLASS_FREE:
-            st.caption(CLASS_FREE[method])
+    if method is not None and not class_maps(method):
+        note = class_free_note(method)
+        if note:
+            st.caption(note)
         return None
     ss = st.session_state
     names = models.model().classes

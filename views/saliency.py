@@ -118,9 +118,9 @@ def mix_section(inputs: Inputs) -> None:
     size = tuple(x.shape[2:])
     classes = class_picks(keys, labels, size, "sal_mix", show=not big, side_by_side=True)  # of each SPM
     notes = class_notes(keys, classes, size)
-    saliency = torch.stack([guide_map("saliency:fine_grained", k, size) for k in keys])
+    saliency = torch.stack([guide_map("saliency", k, size, None, (("kind", "fine_grained"), ("encoding", "uint8"))) for k in keys])
     with st.spinner("Computing the semantic percent maps (once per image)…"):
-        spm = torch.stack([guide_map("spm", k, size, c) for k, c in zip(keys, classes)])
+        spm = torch.stack([guide_map("semantic_percent", k, size, c) for k, c in zip(keys, classes)])
     smix = mixviz.mix("saliencymix", x, labels=list(labels), seed=seed, lam=lam, maps=saliency, device="cpu")
     snap = mixviz.mix("snapmix", x, labels=list(labels), seed=seed, lam=lam, maps=spm, device="cpu")
 

@@ -11,10 +11,9 @@ import torch
 import torch.nn.functional as F
 
 from ..imaging import ImageLike, image_size, to_tensor
+from ..methods.guided import ENCODINGS, KINDS  # noqa: F401  (the choices of SaliencyMix's parameters)
 from ..types import MixError
 
-KINDS = ("fine_grained", "spectral_residual")
-ENCODINGS = ("uint8", "imagenet_float")  # how the image is handed to OpenCV; see static_saliency
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 

@@ -9,28 +9,28 @@ import torch
 
 from ..registry import register
 from ..sampling import real, real_dtype
-from .base import Method, Params, TwoInputMask
+from .base import Call, Draws, Method, TwoInputMask
 
 
 def _as_map(lam: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return lam.to(like.dtype).view(-1, 1, 1, 1)
 
 
-def _ratio(lam: torch.Tensor) -> Params:
-    """Parameters of a global blend with ratio λ: label weights λ and 1 − λ."""
-    return {"lam": lam, "w": torch.stack([lam, 1 - lam], 1)}
+def _ratio(lam: torch.Tensor) -> Draws:
+    """The draws of a global blend with ratio λ."""
+    return {"lam": lam}
 
 
 BC_DRAW = "r is drawn from U(0, 1), as in the authors' code, so α plays no part"
 
 
-def other_class_partners(d, y: torch.Tensor) -> torch.Tensor:
+def other_class_partners(c: Call, y: torch.Tensor) -> torch.Tensor:
     """(B,) for each sample, a sample of another class drawn uniformly among them (the authors redraw
     the second image until its class differs); x[i − 1] for a sample whose batch holds no other class."""
     b = y.shape[0]
     other = y[None, :] != y[:, None]  # other[i, j]: sample j may be sample i's partner
     count = other.sum(1)
-    k = torch.minimum((real(d.rand(b)) * count).floor().long(), (count - 1).clamp_min(0))
+    k = torch.minimum((real(c.ctx.rand(b)) * count).floor().long(), (count - 1).clamp_min(0))
     rank = other.long().cumsum(1) - 1  # rank of each candidate among sample i's candidates
     pick = (other & (rank == k[:, None])).long().argmax(1)
     neighbour = (torch.arange(b, device=y.device) - 1) % b
@@ -47,11 +47,16 @@ def other_class_partners(d, y: torch.Tensor) -> torch.Tensor:
     label_rule="area",
 )
 class Mixup(TwoInputMask):
-    def draw(self, d):
-        return _ratio(d.lam_or_beta())
+    def draw(self, c):
+        return _ratio(c.ctx.lam_or_beta())
 
-    def mask1(self, p, like):
-        return _as_map(1 - p["lam"], like)
+    def mask1(self, c, dtype):
+        return (1 - c.draws["lam"]).to(dtype).view(-1, 1, 1, 1)
+
+    def weights(self, c):
+        """λ and 1 − λ."""
+        lam = c.draws["lam"]
+        return torch.stack([lam, 1 - lam], 1)
 
 
 @register(
@@ -63,13 +68,17 @@ class Mixup(TwoInputMask):
     uses_lam=False, label_rule="first",
 )
 class SamplePairing(TwoInputMask):
-    def draw(self, d):
-        w = torch.zeros(d.batch, 2, dtype=real_dtype(d.device), device=d.device)
-        w[:, 0] = 1.0
-        return {"w": w}
+    def draw(self, c):
+        return {}
 
-    def mask1(self, p, like):
-        return torch.full((p["w"].shape[0], 1, 1, 1), 0.5, dtype=like.dtype, device=like.device)
+    def mask1(self, c, dtype):
+        return torch.full((c.batch, 1, 1, 1), 0.5, dtype=dtype, device=c.ctx.device)
+
+    def weights(self, c):
+        """The first image's label only: weights 1 and 0."""
+        w = torch.zeros(c.batch, 2, dtype=real_dtype(c.ctx.device), device=c.ctx.device)
+        w[:, 0] = 1.0
+        return w
 
 
 @register(
@@ -87,11 +96,11 @@ class BetweenClass(Mixup):
 
     distinct_classes = True
 
-    def draw(self, d):
-        return _ratio(d.lam_or_uniform())
+    def draw(self, c):
+        return _ratio(c.ctx.lam_or_uniform())
 
-    def partners(self, d, y):
-        return other_class_partners(d, y)
+    def partners(self, c, y):
+        return other_class_partners(c, y)
 
 
 @register(
@@ -113,13 +122,13 @@ class BetweenClassPlus(Method):
 
     distinct_classes = True
 
-    def draw(self, d):
-        return _ratio(d.lam_or_uniform())
+    def draw(self, c):
+        return _ratio(c.ctx.lam_or_uniform())
 
-    def partners(self, d, y):
-        return other_class_partners(d, y)
+    def partners(self, c, y):
+        return other_class_partners(c, y)
 
-    def per_image(self, x, params, maps=None):
+    def per_image(self, c, x, maps):
         """Each image's mean and (population) standard deviation over all channels and pixels.
 
         From Σx and ‖x‖ in one float32 pass each (torch's pairwise sums keep them accurate):
@@ -130,37 +139,41 @@ class BetweenClassPlus(Method):
         mean_sq = real(torch.linalg.vector_norm(flat, dim=1)) ** 2 / n
         return {"mean": mean, "std": (mean_sq - mean**2).clamp_min(0).sqrt()}
 
-    def _coefficients(self, p: Params):
+    def _coefficients(self, c: Call):
         """p (the σ-corrected coefficient of the first image) and the means μ1, μ2."""
-        r = p["lam"]
-        first, second = p["_inputs"]
+        r = c.draws["lam"]
+        first, second = c.inputs
         s1, s2 = first["std"], second["std"]
         num, den = r * s2, r * s2 + (1 - r) * s1
         # 1 / (1 + σ1/σ2·(1−r)/r) written without dividing by r or σ2; flat images fall back to r.
         return torch.where(den > 0, num / den.clamp_min(1e-12), r), first["mean"], second["mean"]
 
-    def apply(self, xs, p, out):
-        pp, m1, m2 = self._coefficients(p)
+    def apply(self, c, out):
+        xs = c.xs
+        pp, m1, m2 = self._coefficients(c)
         scale = 1 / torch.sqrt(pp**2 + (1 - pp) ** 2)
         # s·(p(x1 − μ1) + (1 − p)(x2 − μ2)) = s·lerp(x2, x1, p) − s·(p μ1 + (1 − p) μ2)
         torch.lerp(xs[1], xs[0], _as_map(pp, xs[0]), out=out)
         out.mul_(_as_map(scale, out)).sub_(_as_map(scale * (pp * m1 + (1 - pp) * m2), out))
 
-    def display(self, out, xs, p):
-        _, m1, m2 = self._coefficients(p)
-        r = p["lam"]
+    def display(self, c, out):
+        _, m1, m2 = self._coefficients(c)
+        r = c.draws["lam"]
         return (out + _as_map(r * m1 + (1 - r) * m2, out)).clamp(0, 1)
 
-    def masks_for(self, p, xs):
+    def masks(self, c):
         """Share of each input: the σ-corrected ratio p and 1 − p (before energy rescaling)."""
-        pp = self._coefficients(p)[0].float().view(-1, 1, 1, 1)
-        b, _, h, w = xs[0].shape
-        pp = pp.expand(b, 1, h, w)
+        pp = self._coefficients(c)[0].float().view(-1, 1, 1, 1).expand(-1, 1, c.height, c.width)
         return torch.cat([pp, 1 - pp], 1)
 
-    def info(self, p, xs):
-        info = super().info(p, xs)
-        info["p"] = float(self._coefficients(p)[0][0])
+    def weights(self, c):
+        """r and 1 − r: the label uses the drawn ratio, not the corrected p."""
+        lam = c.draws["lam"]
+        return torch.stack([lam, 1 - lam], 1)
+
+    def info(self, c):
+        info = super().info(c)
+        info["p"] = float(self._coefficients(c)[0][0])
         info["display"] = ("the raw BC+ input is zero-mean; it is shown with the mixed mean "
                            "r·μ1 + (1−r)·μ2 added back and clipped to [0, 1]")
         return info

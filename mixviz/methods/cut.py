@@ -13,7 +13,7 @@ import torch
 from ..registry import register
 from ..sampling import centred_boxes, real
 from ..types import MixError, ParamSpec
-from .base import OneInputMask, TwoInputMask, TwoInputPaste, band, outer
+from .base import Call, OneInputMask, TwoInputMask, TwoInputPaste, band, outer
 
 # Cutout's and GridMask's reference code masks the ImageNet-normalised tensor, so a removed pixel is the
 # dataset's mean colour once the picture is mapped back to [0, 1].
@@ -24,13 +24,13 @@ FILL = ParamSpec("fill", "mean", choices=("mean", "black", "grey"),
 GREY = ParamSpec("grey", 0.5, 0.0, 1.0, 0.05, "grey level of removed pixels when fill is grey")
 
 
-def fill_colour(params: dict, channels: int) -> tuple[float, ...]:
+def fill_colour(config: dict, channels: int) -> tuple[float, ...]:
     """The per-channel value of removed pixels for the `fill` and `grey` parameters (the mean's average on
     images that are not RGB)."""
-    if params["fill"] == "black":
+    if config["fill"] == "black":
         return (0.0,) * channels
-    if params["fill"] == "grey":
-        return (float(params["grey"]),) * channels
+    if config["fill"] == "grey":
+        return (float(config["grey"]),) * channels
     return IMAGENET_MEAN if channels == 3 else (sum(IMAGENET_MEAN) / 3,) * channels
 
 
@@ -51,10 +51,14 @@ def box_area(boxes: dict, suffix: str = "") -> torch.Tensor:
     return (boxes["y2" + suffix] - boxes["y1" + suffix]) * (boxes["x2" + suffix] - boxes["x1" + suffix])
 
 
-def box_map(p, like) -> torch.Tensor:
-    """(B, 1, H, W) indicator of each sample's box [y1, y2) × [x1, x2), in `like`'s dtype."""
-    _, _, h, w = like.shape
-    return outer(band(h, p["y1"], p["y2"]), band(w, p["x1"], p["x2"]), like.dtype)
+def box_map(boxes: dict, height: int, width: int, dtype=torch.float32) -> torch.Tensor:
+    """(B, 1, H, W) indicator of each sample's box [y1, y2) × [x1, x2), in `dtype`."""
+    return outer(band(height, boxes["y1"], boxes["y2"]), band(width, boxes["x1"], boxes["x2"]), dtype)
+
+
+def box_paste_weights(c: Call) -> torch.Tensor:
+    """Label weights (B, 2) of a paste whose box [y1, y2) × [x1, x2) (in c.draws) holds input 1."""
+    return _areas_w(box_area(c.draws), c.height, c.width)
 
 
 @register(
@@ -67,16 +71,20 @@ def box_map(p, like) -> torch.Tensor:
             r"\quad \lambda' = 1 - \frac{|\text{box} \cap \text{image}|}{WH},\quad \tilde y = \lambda' y_A + (1-\lambda') y_B",
 )
 class CutMix(TwoInputMask):
-    def draw(self, d):
+    def draw(self, c):
+        d = c.ctx
         lam = d.lam_or_beta()
         box_h, box_w = cutmix_box_size(lam, d.height, d.width)
         cy, cx = d.randint(d.height), d.randint(d.width)
         boxes = centred_boxes(cy, cx, box_h, box_w, d.height, d.width)
-        w = _areas_w(box_area(boxes), d.height, d.width)
-        return {"lam": lam, "lam_corrected": w[:, 0], "w": w, **boxes}
+        return {"lam": lam, "lam_corrected": _areas_w(box_area(boxes), d.height, d.width)[:, 0], **boxes}
 
-    def mask1(self, p, like):
-        return box_map(p, like)
+    def mask1(self, c, dtype):
+        return box_map(c.draws, c.height, c.width, dtype)
+
+    def weights(self, c):
+        """λ' = 1 − (clipped box area)/(HW) and 1 − λ'."""
+        return box_paste_weights(c)
 
 
 @register(
@@ -92,19 +100,23 @@ class CutMix(TwoInputMask):
     uses_lam=False, label_rule="kept",
 )
 class Cutout(OneInputMask):
-    def draw(self, d):
-        side = max(1, round(d.params["size"] * min(d.height, d.width)))
-        n = d.params["n_holes"]
+    def draw(self, c):
+        d = c.ctx
+        side = max(1, round(c.config["size"] * min(d.height, d.width)))
+        n = c.config["n_holes"]
         cy = d.randint(d.height, d.batch * n).view(d.batch, n)
         cx = d.randint(d.width, d.batch * n).view(d.batch, n)
         side_t = torch.full_like(cy, side)
-        boxes = centred_boxes(cy, cx, side_t, side_t, d.height, d.width)
-        return {**boxes, "_fill": fill_colour(d.params, d.channels)}
+        return centred_boxes(cy, cx, side_t, side_t, d.height, d.width)
 
-    def mask0(self, p, like):
-        keep = 1 - box_map({k: v[:, 0] for k, v in p.items() if not k.startswith("_")}, like)
-        for i in range(1, p["y1"].shape[1]):
-            keep.mul_(1 - box_map({k: v[:, i] for k, v in p.items() if not k.startswith("_")}, like))
+    def fill(self, c):
+        return fill_colour(c.config, c.ctx.channels)
+
+    def mask0(self, c, dtype):
+        holes = c.draws
+        keep = 1 - box_map({k: v[:, 0] for k, v in holes.items()}, c.height, c.width, dtype)
+        for i in range(1, holes["y1"].shape[1]):
+            keep.mul_(1 - box_map({k: v[:, i] for k, v in holes.items()}, c.height, c.width, dtype))
         return keep
 
 
@@ -126,15 +138,14 @@ class SmoothMix(TwoInputMask):
     mean(g_y)·mean(g_x), computed exactly without building the map. Centre: uniform pixel;
     σ ~ U(sigma_min, sigma_max)·√(HW) (openmixup's U(0.25, 0.5)·H on square images)."""
 
-    def draw(self, d):
-        lo, hi = d.params["sigma_min"], d.params["sigma_max"]
+    def draw(self, c):
+        d = c.ctx
+        lo, hi = c.config["sigma_min"], c.config["sigma_max"]
         if lo > hi:
             raise MixError(f"smoothmix: sigma_min ({lo}) must not exceed sigma_max ({hi})")
         sigma = (lo + (hi - lo) * real(d.rand(d.batch))) * math.sqrt(d.height * d.width)
         cy, cx = d.randint(d.height), d.randint(d.width)
-        gy, gx = self._profiles(sigma, cy, cx, d.height, d.width)
-        share1 = gy.mean(1) * gx.mean(1)
-        return {"sigma": sigma, "cy": cy, "cx": cx, "w": torch.stack([1 - share1, share1], 1)}
+        return {"sigma": sigma, "cy": cy, "cx": cx}
 
     @staticmethod
     def _profiles(sigma, cy, cx, height, width):
@@ -143,9 +154,14 @@ class SmoothMix(TwoInputMask):
         two_s2 = (2 * sigma**2)[:, None]
         return torch.exp(-((ys - cy[:, None]) ** 2) / two_s2), torch.exp(-((xs - cx[:, None]) ** 2) / two_s2)
 
-    def mask1(self, p, like):
-        _, _, h, w = like.shape
-        return outer(*self._profiles(p["sigma"], p["cy"], p["cx"], h, w), like.dtype)
+    def mask1(self, c, dtype):
+        return outer(*self._profiles(c.draws["sigma"], c.draws["cy"], c.draws["cx"], c.height, c.width), dtype)
+
+    def weights(self, c):
+        """Input B's weight is the Gaussian's mean share, mean(g_y)·mean(g_x), exactly."""
+        gy, gx = self._profiles(c.draws["sigma"], c.draws["cy"], c.draws["cx"], c.height, c.width)
+        share1 = gy.mean(1) * gx.mean(1)
+        return torch.stack([1 - share1, share1], 1)
 
 
 @register(
@@ -170,32 +186,35 @@ class GridMask(OneInputMask):
     here each pixel is rotated about the image centre analytically, which is the same grid up to
     its random phase and needs no canvas."""
 
-    def draw(self, d):
+    def draw(self, c):
+        d, config = c.ctx, c.config
         side = min(d.height, d.width)
-        lo = max(2, round(d.params["d_min"] * side))
-        hi = max(lo + 1, round(d.params["d_max"] * side))
-        if d.params["d_min"] > d.params["d_max"]:
+        lo = max(2, round(config["d_min"] * side))
+        hi = max(lo + 1, round(config["d_max"] * side))
+        if config["d_min"] > config["d_max"]:
             raise MixError("gridmask: d_min must not exceed d_max")
         unit = lo + d.randint(hi - lo)
-        kept = torch.ceil(real(unit) * d.params["ratio"]).long()  # the reference's ⌈d·r⌉
-        rotate = d.params["rotate"]
+        kept = torch.ceil(real(unit) * config["ratio"]).long()  # the reference's ⌈d·r⌉
+        rotate = config["rotate"]
         angle = d.randint(rotate) if rotate > 0 else torch.zeros(d.batch, dtype=torch.long, device=d.device)
-        return {"d": unit, "l": kept, "delta_y": d.randint(unit), "delta_x": d.randint(unit), "angle": angle,
-                "_mode": d.params["mode"], "_fill": fill_colour(d.params, d.channels)}
+        return {"d": unit, "l": kept, "delta_y": d.randint(unit), "delta_x": d.randint(unit), "angle": angle}
 
-    def mask0(self, p, like):
-        _, _, h, w = like.shape
+    def fill(self, c):
+        return fill_colour(c.config, c.ctx.channels)
+
+    def mask0(self, c, dtype):
+        p, h, w, device = c.draws, c.height, c.width, c.ctx.device
         theta = torch.deg2rad(real(p["angle"]))
         cos, sin = torch.cos(theta)[:, None, None], torch.sin(theta)[:, None, None]
-        py = (torch.arange(h, device=like.device, dtype=theta.dtype) + 0.5 - h / 2)[None, :, None]
-        px = (torch.arange(w, device=like.device, dtype=theta.dtype) + 0.5 - w / 2)[None, None, :]
+        py = (torch.arange(h, device=device, dtype=theta.dtype) + 0.5 - h / 2)[None, :, None]
+        px = (torch.arange(w, device=device, dtype=theta.dtype) + 0.5 - w / 2)[None, None, :]
         u = torch.floor(cos * py - sin * px + h / 2)
         v = torch.floor(sin * py + cos * px + w / 2)
         unit, kept = real(p["d"])[:, None, None], real(p["l"])[:, None, None]
         on_line = (torch.remainder(u - real(p["delta_y"])[:, None, None], unit) < kept) | (
             torch.remainder(v - real(p["delta_x"])[:, None, None], unit) < kept)
-        keep = on_line if p["_mode"] == 1 else ~on_line
-        return keep[:, None].to(like.dtype)
+        keep = on_line if c.config["mode"] == 1 else ~on_line
+        return keep[:, None].to(dtype)
 
 
 def low_frequency_field(block: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor, h: int, w: int) -> torch.Tensor:
@@ -245,12 +264,13 @@ class FMix(TwoInputMask):
     SUBSAMPLE = 2048
     WEAKEST = 1e-4
 
-    def draw(self, d):
+    def draw(self, c):
+        d = c.ctx
         lam = d.lam_or_beta()
         h, w = d.height, d.width
         fy = torch.fft.fftfreq(h, device=d.device)[:, None]
         fx = torch.fft.rfftfreq(w, device=d.device)[None, :]
-        scale = 1.0 / torch.sqrt(fx**2 + fy**2).clamp_min(1.0 / max(h, w)) ** d.params["decay"]
+        scale = 1.0 / torch.sqrt(fx**2 + fy**2).clamp_min(1.0 / max(h, w)) ** c.config["decay"]
         kept = scale >= self.WEAKEST * scale.max()
         rows, cols = kept.any(1).nonzero()[:, 0], kept.any(0).nonzero()[:, 0]
         kept = kept[rows][:, cols]
@@ -268,10 +288,15 @@ class FMix(TwoInputMask):
         from_1 = torch.empty(d.batch, 1, h, w, dtype=d.dtype, device=d.device)
         torch.lt(field[:, None], threshold.view(-1, 1, 1, 1), out=from_1)  # the top values keep image 1
         share0 = 1 - real(from_1.flatten(1).sum(1)) / (h * w)
-        return {"lam": lam, "lam_corrected": share0, "mask": from_1, "w": torch.stack([share0, 1 - share0], 1)}
+        return {"lam": lam, "lam_corrected": share0, "mask": from_1}
 
-    def mask1(self, p, like):
-        return p["mask"].to(like.dtype)
+    def mask1(self, c, dtype):
+        return c.draws["mask"].to(dtype)
+
+    def weights(self, c):
+        """The mask's actual shares (λ' = the first image's, as `lam_corrected`)."""
+        share0 = c.draws["lam_corrected"]
+        return torch.stack([share0, 1 - share0], 1)
 
 
 @register(
@@ -290,25 +315,30 @@ class ResizeMix(TwoInputPaste):
     second image is visible; it is resized bilinearly (F.interpolate, align_corners=False, no
     antialiasing), as in mmpretrain's ResizeMix."""
 
-    def draw(self, d):
-        lo, hi = d.params["scale_min"], d.params["scale_max"]
+    def draw(self, c):
+        d = c.ctx
+        lo, hi = c.config["scale_min"], c.config["scale_max"]
         if lo > hi:
             raise MixError(f"resizemix: scale_min ({lo}) must not exceed scale_max ({hi})")
         tau = lo + (hi - lo) * real(d.rand(d.batch))
         ph = (tau * d.height).floor().long().clamp_min(1)
         pw = (tau * d.width).floor().long().clamp_min(1)
         y1, x1 = d.randint(d.height - ph + 1), d.randint(d.width - pw + 1)
-        w = _areas_w(ph * pw, d.height, d.width)
-        return {"tau": tau, "y1": y1, "x1": x1, "y2": y1 + ph, "x2": x1 + pw, "w": w}
+        return {"tau": tau, "y1": y1, "x1": x1, "y2": y1 + ph, "x2": x1 + pw}
 
-    def mask1(self, p, like):
-        return box_map(p, like)
+    def mask1(self, c, dtype):
+        return box_map(c.draws, c.height, c.width, dtype)
 
-    def used(self, p, xs, masks):
+    def weights(self, c):
+        """The pasted area's share |P|/(HW) for the second image."""
+        return box_paste_weights(c)
+
+    def used(self, c, masks):
         """All of the second image (shrunk into the box); the first image outside the box."""
         return torch.cat([masks[:, :1], torch.ones_like(masks[:, 1:])], 1)
 
-    def paste(self, x1, p, out):
+    def paste(self, c, out):
+        x1, p = c.xs[1], c.draws
         boxes = torch.stack([p["y1"], p["y2"], p["x1"], p["x2"]], 1).tolist()
         for i, (top, bottom, left, right) in enumerate(boxes):
             out[i:i + 1, :, top:bottom, left:right] = torch.nn.functional.interpolate(

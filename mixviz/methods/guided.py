@@ -1,5 +1,7 @@
-"""Methods guided by saliency or by a model's maps. The maps are inputs: a caller computes them once
-per image (and caches them) and re-rolls the mix for free; without them the method computes its own.
+"""Methods guided by saliency or by a model's maps. Each declares the maps it needs (`guide_maps`, kinds the
+maps layer registers in mixviz.registry.MAP_KINDS) and the pictures that explain it (`guide_views`). The
+maps are inputs: a caller computes them once per image (and caches them) and re-rolls the mix for free;
+without them the engine computes them from the declared kinds.
 
 SaliencyMix (Uddin et al., ICLR 2021), Attentive CutMix (Walawalkar et al., ICASSP 2020), SnapMix
 (Huang et al., AAAI 2021), TdAttenMix (Wang, Gu & Lu, AAAI 2025; our variant, see its docstring).
@@ -10,10 +12,13 @@ import torch
 
 from ..registry import register
 from ..sampling import centred_boxes, real
-from ..maps.saliency import ENCODINGS, KINDS, static_saliency
-from ..types import ParamSpec
+from ..types import MapNeed, ParamSpec
 from .base import TwoInputMask, TwoInputPaste, cell_index
 from .cut import _areas_w, box_area, box_map, cutmix_box_size
+
+# OpenCV's static saliency detectors, and what the fine-grained one is given (mixviz.maps.saliency)
+KINDS = ("fine_grained", "spectral_residual")
+ENCODINGS = ("uint8", "imagenet_float")
 
 
 @register(
@@ -47,47 +52,39 @@ class SaliencyMix(TwoInputMask):
     (see mixviz.maps.saliency.static_saliency and tests/reference/test_saliencymix.py). The paper's accuracies
     were obtained with that peak."""
 
-    def draw(self, d):
+    guide_views = ("saliency_peak",)
+
+    def guide_maps(self, config):
+        return (MapNeed("saliency", (("kind", config["saliency"]), ("encoding", config["saliency_input"]))),)
+
+    def draw(self, c):
+        d = c.ctx
         lam = d.lam_or_beta()
         box_h, box_w = cutmix_box_size(lam, d.height, d.width)
         return {"lam": lam, "box_h": box_h, "box_w": box_w}
 
-    def per_image(self, x, params, maps=None):
-        if maps is None:
-            maps = torch.stack([static_saliency(img.cpu(), params["saliency"], encoding=params["saliency_input"])
-                                for img in x]).to(x.device)
+    def per_image(self, c, x, maps):
         peak = maps.flatten(1).argmax(1)
         return {"saliency": maps, "peak_y": peak // maps.shape[2], "peak_x": peak % maps.shape[2]}
 
-    def _boxes(self, p, height, width):
-        source = p["_inputs"][1]
-        return centred_boxes(source["peak_y"], source["peak_x"], p["box_h"], p["box_w"], height, width)
+    def _boxes(self, c):
+        source = c.inputs[1]
+        return centred_boxes(source["peak_y"], source["peak_x"], c.draws["box_h"], c.draws["box_w"], c.height, c.width)
 
-    def mask1(self, p, like):
-        return box_map(self._boxes(p, *like.shape[2:]), like)
+    def mask1(self, c, dtype):
+        return box_map(self._boxes(c), c.height, c.width, dtype)
 
-    def weights_for(self, p, k, height, width):
-        return _areas_w(box_area(self._boxes(p, height, width)), height, width)
+    def weights(self, c):
+        """λ' = 1 − (clipped box area)/(HW) and 1 − λ'."""
+        return _areas_w(box_area(self._boxes(c)), c.height, c.width)
 
-    def info(self, p, xs):
-        info = super().info(p, xs)
-        h, w = xs[0].shape[2:]
-        info.update({key: int(v[0]) for key, v in self._boxes(p, h, w).items()})
-        info["peak"] = (int(p["_inputs"][1]["peak_y"][0]), int(p["_inputs"][1]["peak_x"][0]))
-        info["lam_corrected"] = float(self.weights_for(p, 2, h, w)[0, 0])
-        info["saliency"] = p["_inputs"][1]["saliency"][0]
+    def info(self, c):
+        info = super().info(c)
+        info.update({key: int(v[0]) for key, v in self._boxes(c).items()})
+        info["peak"] = (int(c.inputs[1]["peak_y"][0]), int(c.inputs[1]["peak_x"][0]))
+        info["lam_corrected"] = float(self.weights(c)[0, 0])
+        info["saliency"] = c.inputs[1]["saliency"][0]
         return info
-
-
-def feature_attention(x: torch.Tensor, model=None) -> torch.Tensor:
-    """(N, h, w) attention of each image of x: the channel sum of the model's final feature map
-    (the grid its global pooling sees; 7×7 for EfficientNet-Lite0 at 224, 10×10 for Xception at 299)."""
-    from ..maps.models import load_model
-
-    model = model or load_model()
-    with torch.inference_mode():
-        maps = [model.net.forward_features(model.preprocess(img.cpu()))[0].float().sum(0) for img in x]
-    return torch.stack(maps).to(x.device)
 
 
 @register(
@@ -108,63 +105,43 @@ class AttentiveMix(TwoInputMask):
     pretrained model (mixviz.load_model()). Grid cells span [⌈kH/G⌉, ⌈(k+1)H/G⌉)."""
 
     maps_any_size = True
+    guide_views = ("attention_cells",)
 
-    def draw(self, d):
-        return {"_cells": d.params["cells"], "_grid": d.params["grid"]}
+    def guide_maps(self, config):
+        return (MapNeed("feature_attention"),)
 
-    def per_image(self, x, params, maps=None):
-        attention = feature_attention(x) if maps is None else maps
-        g = params["grid"]
-        grid = torch.nn.functional.adaptive_avg_pool2d(attention[:, None].float(), g)[:, 0]
-        top = grid.flatten(1).topk(min(params["cells"], g * g), dim=1).indices
+    def draw(self, c):
+        return {}
+
+    def per_image(self, c, x, maps):
+        g = c.config["grid"]
+        grid = torch.nn.functional.adaptive_avg_pool2d(maps[:, None].float(), g)[:, 0]
+        top = grid.flatten(1).topk(min(c.config["cells"], g * g), dim=1).indices
         chosen = torch.zeros(x.shape[0], g * g, dtype=torch.bool, device=x.device)
         chosen.scatter_(1, top, True)
         return {"attention": grid, "chosen": chosen}
 
-    def mask1(self, p, like):
-        h, w = like.shape[2:]
-        g = p["_grid"]
-        cell = cell_index(h, g, like.device)[:, None] * g + cell_index(w, g, like.device)[None, :]
-        chosen = p["_inputs"][1]["chosen"]
-        return chosen[:, cell.flatten()].view(-1, 1, h, w).to(like.dtype)
+    def mask1(self, c, dtype):
+        h, w, g = c.height, c.width, c.config["grid"]
+        chosen = c.inputs[1]["chosen"]
+        cell = cell_index(h, g, chosen.device)[:, None] * g + cell_index(w, g, chosen.device)[None, :]
+        return chosen[:, cell.flatten()].view(-1, 1, h, w).to(dtype)
 
-    def weights_for(self, p, k, height, width):
-        like = torch.empty(1, 1, height, width, device=p["_inputs"][1]["chosen"].device)
-        share1 = real(self.mask1(p, like).flatten(1)).mean(1)
+    def weights(self, c):
+        """The pasted share of the pixels (N/G² where G divides the image)."""
+        share1 = real(self.mask1(c, torch.float32).flatten(1)).mean(1)
         return torch.stack([1 - share1, share1], 1)
 
-    def info(self, p, xs):
-        info = super().info(p, xs)
-        info["attention"] = p["_inputs"][1]["attention"][0]
-        info["cells_pasted"] = [int(i) for i in p["_inputs"][1]["chosen"][0].nonzero()[:, 0]]
+    def info(self, c):
+        info = super().info(c)
+        info["attention"] = c.inputs[1]["attention"][0]
+        info["cells_pasted"] = [int(i) for i in c.inputs[1]["chosen"][0].nonzero()[:, 0]]
         return info
-
-
-def semantic_percent_maps(x: torch.Tensor, model=None, classes: torch.Tensor | None = None) -> torch.Tensor:
-    """SnapMix's semantic percent maps (N, H, W): the CAM (with bias) of each image's class on its
-    ReLU'd final features, resized to the image, shifted to be non-negative and normalised to sum 1.
-    `classes` default to each image's top prediction."""
-    from ..maps.models import load_model
-
-    model = model or load_model()
-    fc = model.classifier
-    maps = []
-    with torch.inference_mode():
-        for i, img in enumerate(x):
-            fmap = torch.relu(model.net.forward_features(model.preprocess(img.cpu()))[0].float())
-            logits = fc(fmap.mean((1, 2)))
-            c = int(logits.argmax()) if classes is None else int(classes[i])
-            cam = torch.einsum("k,khw->hw", fc.weight[c].float(), fmap) + (fc.bias[c] if fc.bias is not None else 0)
-            maps.append(torch.nn.functional.interpolate(cam[None, None], size=tuple(x.shape[2:]), mode="bilinear",
-                                                        align_corners=False)[0, 0])
-    spm = torch.stack(maps)
-    spm = spm - spm.flatten(1).amin(1)[:, None, None]
-    return (spm / spm.flatten(1).sum(1)[:, None, None]).to(x.device)
 
 
 def _box_mass(maps: torch.Tensor, boxes: dict, suffix: str = "") -> torch.Tensor:
     """Per-sample sum of maps (B, H, W) inside box [y1, y2) × [x1, x2) (keys with `suffix`)."""
-    inside = box_map({k: boxes[k + suffix] for k in ("y1", "y2", "x1", "x2")}, maps[:, None])[:, 0]
+    inside = box_map({k: boxes[k + suffix] for k in ("y1", "y2", "x1", "x2")}, *maps.shape[1:], maps.dtype)[:, 0]
     return (maps * inside).flatten(1).sum(1)
 
 
@@ -190,7 +167,13 @@ class SnapMix(TwoInputPaste):
     targets (`class_weights`), and may exceed 1. Where a map is empty the weights fall back to area
     ratios, and where a box is empty nothing is pasted (weights 1 and 0)."""
 
-    def draw(self, d):
+    guide_views = ("semantic_boxes",)
+
+    def guide_maps(self, config):
+        return (MapNeed("semantic_percent"),)
+
+    def draw(self, c):
+        d = c.ctx
         out = {}
         for suffix, lam in (("", d.lam_or_beta()), ("_src", d.beta(d.alpha) if d.lam is None else d.lam_or_beta())):
             bh, bw = cutmix_box_size(lam, d.height, d.width)
@@ -199,51 +182,53 @@ class SnapMix(TwoInputPaste):
             out["lam" + suffix] = lam
         return out
 
-    def per_image(self, x, params, maps=None):
-        if maps is None:
-            return {"spm": semantic_percent_maps(x, classes=params.get("_classes"))}
+    def per_image(self, c, x, maps):
         maps = maps.clamp_min(0)
         return {"spm": maps / maps.flatten(1).sum(1).clamp_min(1e-12)[:, None, None]}
 
-    def _active(self, p, like):
-        return ((box_area(p) > 0) & (box_area(p, "_src") > 0)).to(like.dtype).view(-1, 1, 1, 1)
+    def _active(self, c, dtype):
+        p = c.draws
+        return ((box_area(p) > 0) & (box_area(p, "_src") > 0)).to(dtype).view(-1, 1, 1, 1)
 
-    def mask1(self, p, like):
-        return box_map(p, like) * self._active(p, like)
+    def mask1(self, c, dtype):
+        return box_map(c.draws, c.height, c.width, dtype) * self._active(c, dtype)
 
-    def used(self, p, xs, masks):
+    def used(self, c, masks):
         """The first image outside its box; the second image inside its own, independent box."""
-        source = {k: p[k + "_src"] for k in ("y1", "y2", "x1", "x2")}
-        taken = box_map(source, masks) * self._active(p, masks)
+        source = {k: c.draws[k + "_src"] for k in ("y1", "y2", "x1", "x2")}
+        taken = box_map(source, c.height, c.width, masks.dtype) * self._active(c, masks.dtype)
         return torch.cat([masks[:, :1], taken], 1)
 
-    def class_weights(self, weights, same):
+    def class_weights(self, c, weights, same):
         both = weights.sum(1, keepdim=True).expand_as(weights)
         return torch.where(same[:, None], both, weights)
 
-    def paste(self, x1, p, out):
+    def paste(self, c, out):
+        x1, p = c.xs[1], c.draws
         keys = ("y1", "y2", "x1", "x2", "y1_src", "y2_src", "x1_src", "x2_src")
         for i, (t, b, l, r, ts, bs, ls, rs) in enumerate(torch.stack([p[k] for k in keys], 1).tolist()):
             if b > t and r > l and bs > ts and rs > ls:
                 out[i:i + 1, :, t:b, l:r] = torch.nn.functional.interpolate(
                     x1[i:i + 1, :, ts:bs, ls:rs], size=(b - t, r - l), mode="bilinear", align_corners=True)
 
-    def weights_for(self, p, k, height, width):
-        first, second = p["_inputs"][0]["spm"], p["_inputs"][1]["spm"]
+    def weights(self, c):
+        """ρa = 1 − (input A's SPM under its box), ρb = (input B's SPM in the box taken)."""
+        p = c.draws
+        first, second = c.inputs[0]["spm"], c.inputs[1]["spm"]
         rho_a = 1 - _box_mass(first, p)
         rho_b = _box_mass(second, p, "_src")
-        area = real(box_area(p)) / (height * width)
+        area = real(box_area(p)) / (c.height * c.width)
         defined = (first.flatten(1).sum(1) > 0) & (second.flatten(1).sum(1) > 0)
         rho_a = torch.where(defined, real(rho_a), 1 - area)
         rho_b = torch.where(defined, real(rho_b), area)
         active = (box_area(p) > 0) & (box_area(p, "_src") > 0)
         return torch.stack([torch.where(active, rho_a, 1.0), torch.where(active, rho_b, 0.0)], 1)
 
-    def info(self, p, xs):
-        info = super().info(p, xs)
-        w = self.weights_for(p, 2, *xs[0].shape[2:])[0]
+    def info(self, c):
+        info = super().info(c)
+        w = self.weights(c)[0]
         info.update({"rho_a": float(w[0]), "rho_b": float(w[1]), "weights_sum": float(w.sum()),
-                     "spm": [p["_inputs"][j]["spm"][0] for j in range(2)]})
+                     "spm": [c.inputs[j]["spm"][0] for j in range(2)]})
         return info
 
 
@@ -312,7 +297,17 @@ class TdAttenMix(TwoInputPaste):
     The attention share of the first image is what it keeps of its attention over that plus what the
     pasted square brings of the second's; label weights are λ' (with the square's pixel area) and 1 − λ'."""
 
-    def draw(self, d):
+    guide_views = ("attention_squares",)
+
+    def guide_maps(self, config):
+        return (MapNeed("semantic_percent", name="spm"),
+                MapNeed("saliency", (("kind", config["saliency"]), ("encoding", "uint8")), name="saliency"))
+
+    def combine_maps(self, config, maps):
+        return td_attention(maps["spm"], maps["saliency"], config["balance"])
+
+    def draw(self, c):
+        d = c.ctx
         ny, nx, th, tw = token_grid(d.height, d.width)
         top = min(SIDES[1], ny, nx)
         if d.lam is None:  # no λ is drawn: λ is then the area the first image keeps, the authors' lam1
@@ -321,12 +316,9 @@ class TdAttenMix(TwoInputPaste):
         else:
             lam = d.lam_or_beta()
             tokens = torch.round(TOKENS * torch.sqrt(1 - lam)).long().clamp(min(SIDES[0], top), top)
-        return {"lam": lam, "tokens": tokens, "_token": (th, tw)}
+        return {"lam": lam, "tokens": tokens}
 
-    def per_image(self, x, params, maps=None):
-        if maps is None:
-            saliency = torch.stack([static_saliency(img.cpu(), params["saliency"]) for img in x]).to(x.device)
-            maps = td_attention(semantic_percent_maps(x, classes=params.get("_classes")), saliency, params["balance"])
+    def per_image(self, c, x, maps):
         attention = real(maps.clamp_min(0))
         attention = attention / attention.flatten(1).sum(1).clamp_min(1e-12)[:, None, None]
         ny, nx, th, tw = token_grid(*x.shape[2:])
@@ -334,12 +326,12 @@ class TdAttenMix(TwoInputPaste):
         integral = torch.nn.functional.pad(grid.cumsum(1).cumsum(2), (1, 0, 1, 0))
         return {"attention": attention, "integral": integral}
 
-    def plan(self, p):
+    def plan(self, c):
         """Corners of the first image's least and the second's most attended squares, and their masses."""
-        tokens = p["tokens"]
-        th, tw = p["_token"]
-        low = _window_sums(p["_inputs"][0]["integral"], tokens)
-        high = _window_sums(p["_inputs"][1]["integral"], tokens)
+        tokens = c.draws["tokens"]
+        th, tw = token_grid(c.height, c.width)[2:]
+        low = _window_sums(c.inputs[0]["integral"], tokens)
+        high = _window_sums(c.inputs[1]["integral"], tokens)
         nx = low.shape[2]
         a_at = torch.nan_to_num(low, nan=float("inf")).flatten(1).argmin(1)
         b_at = torch.nan_to_num(high, nan=float("-inf")).flatten(1).argmax(1)
@@ -349,31 +341,34 @@ class TdAttenMix(TwoInputPaste):
                 "mass_a": low.flatten(1).gather(1, a_at[:, None])[:, 0],
                 "mass_b": high.flatten(1).gather(1, b_at[:, None])[:, 0]}
 
-    def mask1(self, p, like):
-        return box_map(p, like)
+    def mask1(self, c, dtype):
+        return box_map(c.draws, c.height, c.width, dtype)
 
-    def used(self, p, xs, masks):
+    def used(self, c, masks):
         """The first image outside its square; the second image inside the square it gives."""
+        p = c.draws
         source = {"y1": p["src_y"], "y2": p["src_y2"], "x1": p["src_x"], "x2": p["src_x2"]}
-        return torch.cat([masks[:, :1], box_map(source, masks)], 1)
+        return torch.cat([masks[:, :1], box_map(source, c.height, c.width, masks.dtype)], 1)
 
-    def paste(self, x1, p, out):
+    def paste(self, c, out):
+        x1, p = c.xs[1], c.draws
         rows = torch.stack([p[k] for k in ("y1", "y2", "x1", "x2", "src_y", "src_x")], 1).tolist()
         for i, (y, y2, x, x2, sy, sx) in enumerate(rows):
             out[i, :, y:y2, x:x2] = x1[i, :, sy:sy + y2 - y, sx:sx + x2 - x]
 
-    def weights_for(self, p, k, height, width):
-        area1 = real(box_area(p)) / (height * width)
+    def weights(self, c):
+        """λ' (the mean of the area share and the attention share) and 1 − λ'."""
+        p = c.draws
+        area1 = real(box_area(p)) / (c.height * c.width)
         kept, brought = 1 - p["mass_a"], p["mass_b"]
         total = kept + brought
         attention0 = torch.where(total > 0, kept / total.clamp_min(1e-12), 1 - area1)
         w0 = 0.5 * ((1 - area1) + attention0)
         return torch.stack([w0, 1 - w0], 1)
 
-    def info(self, p, xs):
-        info = super().info(p, xs)
-        h, w = xs[0].shape[2:]
-        info["area_share"] = 1 - float(box_area(p)[0]) / (h * w)
-        info["lam_corrected"] = float(self.weights_for(p, 2, h, w)[0, 0])
-        info["attention"] = [p["_inputs"][j]["attention"][0] for j in range(2)]
+    def info(self, c):
+        info = super().info(c)
+        info["area_share"] = 1 - float(box_area(c.draws)[0]) / (c.height * c.width)
+        info["lam_corrected"] = float(self.weights(c)[0, 0])
+        info["attention"] = [c.inputs[j]["attention"][0] for j in range(2)]
         return info

@@ -27,28 +27,11 @@ from scipy.optimize import linear_sum_assignment
 
 from ..registry import register
 from ..sampling import real, real_dtype
-from ..maps.saliency import gradient_saliencies
-from ..types import ParamSpec
+from ..types import MapNeed, ParamSpec
 from .base import TwoInputMask, cell_bounds, cell_index
 
 BLOCKS = (2, 4, 8, 16)
 SCALE = 10_000  # integer energies for GCO: a block's saliency (about 1/G²) resolves to 1 part in 10⁴
-
-
-def puzzle_saliency(x: torch.Tensor, model=None, chunk: int = 16, classes: list[int] | None = None) -> torch.Tensor:
-    """(N, H, W) Puzzle Mix saliency of each image of x: the ℓ2 norm over colour channels of the
-    gradient of the cross-entropy loss of each image's class in `classes` (the paper: the training
-    label; default: the model's top class), `chunk` images per backward pass. A training loop that has
-    its own gradients passes `maps`."""
-    from ..maps.models import load_model
-
-    model = model or load_model()
-    images = list(x.cpu())
-    classes = None if classes is None else [int(c) for c in classes]
-    maps = [g.high for i in range(0, len(images), chunk)
-            for g in gradient_saliencies(model, images[i:i + chunk], kind="puzzlemix",
-                                         classes=None if classes is None else classes[i:i + chunk])]
-    return torch.stack(maps).to(x.device)
 
 
 def _seams(a: torch.Tensor, b: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -174,19 +157,24 @@ class PuzzleMix(TwoInputMask):
     of a G·k × G·k grid, k = max(1, 8 // G) cells per block side, so a cell is 1/8 of the image as in
     the authors' CIFAR setting (4 px of 32). Label weights are the exact pixel shares of the mask."""
 
-    def draw(self, d):
-        blocks = d.params["blocks"]
+    guide_views = ("puzzle_blocks",)
+
+    def guide_maps(self, config):
+        return (MapNeed("loss_gradient"),)
+
+    def draw(self, c):
+        """λ per sample, and the grid G once per call (a plain int: the same for every sample)."""
+        d = c.ctx
+        blocks = c.config["blocks"]
         if blocks == "random":
             blocks = BLOCKS[int(d.randint(len(BLOCKS), 1)[0])]
-        p = {"lam": d.lam_or_beta(), "_blocks": min(int(blocks), d.height, d.width)}
-        p.update({"_" + k: d.params[k] for k in ("n_labels", "beta", "gamma", "eta", "transport", "t_eps")})
-        return p
+        return {"lam": d.lam_or_beta(), "blocks": min(int(blocks), d.height, d.width)}
 
-    def per_image(self, x, params, maps=None):
-        maps = (puzzle_saliency(x, classes=params.get("_classes")) if maps is None else maps).clamp_min(0).float()
+    def per_image(self, c, x, maps):
+        maps = maps.clamp_min(0).float()
         h, w = x.shape[2:]
         stats = {"saliency": maps}
-        for g in ((params["blocks"],) if params["blocks"] != "random" else BLOCKS):
+        for g in ((c.config["blocks"],) if c.config["blocks"] != "random" else BLOCKS):
             g = min(g, h, w)
             unary = real(F.adaptive_avg_pool2d(maps[:, None], g)[:, 0])
             total = unary.flatten(1).sum(1)[:, None, None]
@@ -194,62 +182,64 @@ class PuzzleMix(TwoInputMask):
             stats[f"cells{g}"] = real(F.adaptive_avg_pool2d(x.float(), g * max(1, 8 // g)))
         return stats
 
-    def plan(self, p):
-        g = p["_blocks"]
-        unary = [p["_inputs"][j][f"unary{g}"] for j in (0, 1)]
-        show, edge_v, edge_h = block_costs(unary, [p["_inputs"][j][f"cells{g}"] for j in (0, 1)],
-                                           p["_beta"], p["_gamma"])
+    def plan(self, c):
+        p, config, g = c.draws, c.config, c.draws["blocks"]
+        unary = [c.inputs[j][f"unary{g}"] for j in (0, 1)]
+        show, edge_v, edge_h = block_costs(unary, [c.inputs[j][f"cells{g}"] for j in (0, 1)],
+                                           config["beta"], config["gamma"])
         show = [s.cpu().numpy() for s in show]
         edge_v, edge_h, lam = edge_v.cpu().numpy(), edge_h.cpu().numpy(), p["lam"].cpu().double().numpy()
         unary = [u.cpu().numpy() for u in unary]
         shares, sources = [], [[], []]
         for i in range(lam.shape[0]):
-            z = block_mask(show[0][i], show[1][i], edge_v[i], edge_h[i], float(lam[i]), p["_n_labels"], p["_eta"])
+            z = block_mask(show[0][i], show[1][i], edge_v[i], edge_h[i], float(lam[i]), config["n_labels"],
+                           config["eta"])
             shares.append(z)
             for j, shown in enumerate((z > 0, z < 1)):
-                sources[j].append(transport(shown, unary[j][i], p["_t_eps"]) if p["_transport"]
+                sources[j].append(transport(shown, unary[j][i], config["t_eps"]) if config["transport"]
                                   else np.arange(g * g))
         device = p["lam"].device
         return {"z": torch.from_numpy(np.stack(shares)).float().to(device),
                 "source0": torch.from_numpy(np.stack(sources[0])).to(device),
                 "source1": torch.from_numpy(np.stack(sources[1])).to(device)}
 
-    def _share0(self, p, like):
+    def _share0(self, c, dtype):
         """(B, 1, H, W) share of input 0 per pixel."""
-        g = p["_blocks"]
-        rows = _pixel_blocks(like.shape[2], g, like.device)[0]
-        cols = _pixel_blocks(like.shape[3], g, like.device)[0]
-        return p["z"][:, rows][:, :, cols][:, None].to(like.dtype)
+        z, g = c.draws["z"], c.draws["blocks"]
+        rows = _pixel_blocks(c.height, g, z.device)[0]
+        cols = _pixel_blocks(c.width, g, z.device)[0]
+        return z[:, rows][:, :, cols][:, None].to(dtype)
 
-    def mask1(self, p, like):
-        return 1 - self._share0(p, like)
+    def mask1(self, c, dtype):
+        return 1 - self._share0(c, dtype)
 
-    def apply(self, xs, p, out):
+    def apply(self, c, out):
+        p = c.draws
         moved = [x if bool((src == torch.arange(src.shape[1], device=src.device)).all()) else
-                 move_blocks(x, src, p["_blocks"]) for x, src in zip(xs, (p["source0"], p["source1"]))]
-        torch.lerp(moved[0], moved[1], self.mask1(p, xs[0]), out=out)
+                 move_blocks(x, src, p["blocks"]) for x, src in zip(c.xs, (p["source0"], p["source1"]))]
+        torch.lerp(moved[0], moved[1], self.mask1(c, c.xs[0].dtype), out=out)
 
-    def used(self, p, xs, masks):
+    def used(self, c, masks):
         """Each image's share at the pixel it shows, carried back to where transport took that pixel from."""
         b, k, h, w = masks.shape
         out = torch.zeros(b, k, h * w, device=masks.device)
-        for j, source in enumerate((p["source0"], p["source1"])):
-            out[:, j].scatter_reduce_(1, block_source_index(source, p["_blocks"], h, w), masks[:, j].flatten(1), "amax")
+        for j, source in enumerate((c.draws["source0"], c.draws["source1"])):
+            out[:, j].scatter_reduce_(1, block_source_index(source, c.draws["blocks"], h, w), masks[:, j].flatten(1),
+                                      "amax")
         return out.view(b, k, h, w)
 
-    def weights_for(self, p, k, height, width):
-        device = p["z"].device
-        share0 = self._share0(p, torch.empty(1, 1, height, width, dtype=real_dtype(device), device=device))
-        share0 = share0.flatten(1).mean(1)
+    def weights(self, c):
+        """The block mask's exact pixel shares (its mean, not the drawn λ)."""
+        share0 = self._share0(c, real_dtype(c.draws["z"].device)).flatten(1).mean(1)
         return torch.stack([share0, 1 - share0], 1)
 
-    def info(self, p, xs):
-        info = {"lam": float(p["lam"][0]), "blocks": p["_blocks"], "transport": p["_transport"]}
-        g = p["_blocks"]
+    def info(self, c):
+        p, g = c.draws, c.draws["blocks"]
+        info = {"lam": float(p["lam"][0]), "blocks": g, "transport": c.config["transport"]}
         info["block_mask"] = p["z"][0].float()
-        info["lam_corrected"] = float(self.weights_for(p, 2, *xs[0].shape[2:])[0, 0])  # the mask mean, the label
+        info["lam_corrected"] = float(self.weights(c)[0, 0])  # the mask mean, the label
         info["source"] = [p[f"source{j}"][0].tolist() for j in (0, 1)]
         info["moved"] = [sum(int(s != j) for j, s in enumerate(source)) for source in info["source"]]
-        info["unary"] = [p["_inputs"][j][f"unary{g}"][0].float() for j in (0, 1)]
-        info["saliency"] = [p["_inputs"][j]["saliency"][0] for j in (0, 1)]
+        info["unary"] = [c.inputs[j][f"unary{g}"][0].float() for j in (0, 1)]
+        info["saliency"] = [c.inputs[j]["saliency"][0] for j in (0, 1)]
         return info

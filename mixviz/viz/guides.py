@@ -1,15 +1,19 @@
 """Pictures of the maps that guided a mix, with what the method chose drawn on them: SaliencyMix's
 peak and box, Attentive CutMix's grid cells, SnapMix's semantic percent maps and boxes, TdAttenMix's
-squares, Puzzle Mix's saliency, blocks and mask."""
+squares, Puzzle Mix's saliency, blocks and mask, and any method's guide maps as they are.
+
+Each picture is a view registered here by name (GUIDE_VIEWS); a method names the views that explain it
+(Method.guide_views), so `guide_views` never names a method."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 from PIL import Image, ImageDraw
 
 from ..imaging import overlay, to_pil
 from ..methods.base import cell_bounds
+from ..registry import get
 from ..types import MixResult
 from .style import MARK, REPLACED, TAKEN
 
@@ -34,53 +38,103 @@ def _grid(img: Image.Image, g: int, colour=MARK) -> None:
         d.line((a, 0, a, img.height), fill=colour, width=1)
 
 
+View = Callable[..., list[tuple[str, Image.Image]]]
+GUIDE_VIEWS: dict[str, View] = {}
+
+
+def guide_view(name: str):
+    """Function decorator: register a view `f(r, inputs, alpha, of) -> [(caption, picture)]`, where
+    `of(j)` gives the words " for <class>" for input j's class map (or "")."""
+    def wrap(f: View) -> View:
+        if name in GUIDE_VIEWS:
+            raise RuntimeError(f"guide view {name!r} registered twice")
+        GUIDE_VIEWS[name] = f
+        return f
+    return wrap
+
+
 def guide_views(r: MixResult, inputs: torch.Tensor, alpha: float = 0.5,
                 classes: Sequence[str] | None = None) -> list[tuple[str, Image.Image]]:
-    """(caption, picture) of each map behind `r` on its input (at the common size); [] for unguided methods.
-    `classes`: per input, the words naming the ImageNet class its CAM or loss gradient is for (such as
-    '“canoe” (the photo's ImageNet class)'), written into the captions of the maps that have a class."""
-    i = r.info
-    views = []
-
+    """(caption, picture) of each map behind `r` on its input (at the common size): the views its method
+    names (Method.guide_views); [] for unguided methods. `classes`: per input, the words naming the
+    ImageNet class its CAM or loss gradient is for (such as '“canoe” (the photo's ImageNet class)'),
+    written into the captions of the maps that have a class."""
     def of(j: int) -> str:
         return f" for {classes[j]}" if classes else ""
 
-    if r.method == "saliencymix":
-        img = to_pil(overlay(inputs[1], i["saliency"], alpha))
-        _rect(img, i["y1"], i["y2"], i["x1"], i["x2"], REPLACED)
-        _cross(img, *i["peak"])
-        views.append(("saliency of input 2: peak (+) and the box around it", img))
-    elif r.method == "attentivemix":
-        g = int(i["attention"].shape[0])
-        img = to_pil(overlay(inputs[1], i["attention"], alpha))
+    views = []
+    for name in get(r.method).impl.guide_views:
+        if name not in GUIDE_VIEWS:
+            raise KeyError(f"{r.method} names the guide view {name!r}, which is not registered "
+                           f"(known: {', '.join(sorted(GUIDE_VIEWS))})")
+        views += GUIDE_VIEWS[name](r, inputs, alpha, of)
+    return views
+
+
+@guide_view("maps")
+def _maps(r, inputs, alpha, of):
+    """Each input's guide map as it is (r.maps), for any guided method."""
+    if r.maps is None:
+        return []
+    return [(f"guide map of input {j + 1}{of(j)}", to_pil(overlay(inputs[j], r.maps[j], alpha)))
+            for j in range(min(len(r.maps), len(inputs)))]
+
+
+@guide_view("saliency_peak")
+def _saliency_peak(r, inputs, alpha, of):
+    i = r.info
+    img = to_pil(overlay(inputs[1], i["saliency"], alpha))
+    _rect(img, i["y1"], i["y2"], i["x1"], i["x2"], REPLACED)
+    _cross(img, *i["peak"])
+    return [("saliency of input 2: peak (+) and the box around it", img)]
+
+
+@guide_view("attention_cells")
+def _attention_cells(r, inputs, alpha, of):
+    i = r.info
+    g = int(i["attention"].shape[0])
+    img = to_pil(overlay(inputs[1], i["attention"], alpha))
+    _grid(img, g)
+    rows, cols = cell_bounds(img.height, g), cell_bounds(img.width, g)
+    for cell in i["cells_pasted"]:
+        (y1, y2), (x1, x2) = rows[cell // g], cols[cell % g]
+        _rect(img, y1, y2, x1, x2, REPLACED)
+    return [(f"input 2's feature attention (the channel sum of its final features: no class) on a {g}×{g} "
+             f"grid: the {len(i['cells_pasted'])} cells pasted", img)]
+
+
+@guide_view("semantic_boxes")
+def _semantic_boxes(r, inputs, alpha, of):
+    i = r.info
+    a = to_pil(overlay(inputs[0], i["spm"][0], alpha))
+    _rect(a, i["y1"], i["y2"], i["x1"], i["x2"], REPLACED)
+    b = to_pil(overlay(inputs[1], i["spm"][1], alpha))
+    _rect(b, i["y1_src"], i["y2_src"], i["x1_src"], i["x2_src"], TAKEN)
+    return [(f"SPM of input 1, its CAM{of(0)}: box replaced, ρa = {i['rho_a']:.3f}", a),
+            (f"SPM of input 2, its CAM{of(1)}: box taken, ρb = {i['rho_b']:.3f}", b)]
+
+
+@guide_view("attention_squares")
+def _attention_squares(r, inputs, alpha, of):
+    i = r.info
+    a = to_pil(overlay(inputs[0], i["attention"][0], alpha))
+    _rect(a, i["y1"], i["y2"], i["x1"], i["x2"], REPLACED)
+    b = to_pil(overlay(inputs[1], i["attention"][1], alpha))
+    _rect(b, i["src_y"], i["src_y2"], i["src_x"], i["src_x2"], TAKEN)
+    return [(f"attention of input 1 (its SPM{of(0)}, with saliency): its least attended square is replaced", a),
+            (f"attention of input 2 (its SPM{of(1)}, with saliency): its most attended square is taken", b)]
+
+
+@guide_view("puzzle_blocks")
+def _puzzle_blocks(r, inputs, alpha, of):
+    i = r.info
+    g = i["blocks"]
+    views = []
+    for j in (0, 1):
+        img = to_pil(overlay(inputs[j], i["saliency"][j], alpha))
         _grid(img, g)
-        rows, cols = cell_bounds(img.height, g), cell_bounds(img.width, g)
-        for cell in i["cells_pasted"]:
-            (y1, y2), (x1, x2) = rows[cell // g], cols[cell % g]
-            _rect(img, y1, y2, x1, x2, REPLACED)
-        views.append((f"input 2's feature attention (the channel sum of its final features: no class) on a {g}×{g} "
-                      f"grid: the {len(i['cells_pasted'])} cells pasted", img))
-    elif r.method == "snapmix":
-        a = to_pil(overlay(inputs[0], i["spm"][0], alpha))
-        _rect(a, i["y1"], i["y2"], i["x1"], i["x2"], REPLACED)
-        b = to_pil(overlay(inputs[1], i["spm"][1], alpha))
-        _rect(b, i["y1_src"], i["y2_src"], i["x1_src"], i["x2_src"], TAKEN)
-        views += [(f"SPM of input 1, its CAM{of(0)}: box replaced, ρa = {i['rho_a']:.3f}", a),
-                  (f"SPM of input 2, its CAM{of(1)}: box taken, ρb = {i['rho_b']:.3f}", b)]
-    elif r.method == "tdattenmix":
-        a = to_pil(overlay(inputs[0], i["attention"][0], alpha))
-        _rect(a, i["y1"], i["y2"], i["x1"], i["x2"], REPLACED)
-        b = to_pil(overlay(inputs[1], i["attention"][1], alpha))
-        _rect(b, i["src_y"], i["src_y2"], i["src_x"], i["src_x2"], TAKEN)
-        views += [(f"attention of input 1 (its SPM{of(0)}, with saliency): its least attended square is replaced", a),
-                  (f"attention of input 2 (its SPM{of(1)}, with saliency): its most attended square is taken", b)]
-    elif r.method == "puzzlemix":
-        g = i["blocks"]
-        for j in (0, 1):
-            img = to_pil(overlay(inputs[j], i["saliency"][j], alpha))
-            _grid(img, g)
-            views.append((f"gradient saliency of input {j + 1}{of(j)}, {g}×{g} blocks, {i['moved'][j]} moved", img))
-        mask = i["block_mask"].repeat_interleave(8, 0).repeat_interleave(8, 1)
-        views.append(("block mask: share of input 1 (white 1, grey ½, black 0)", to_pil(mask).resize(
-            (inputs.shape[3], inputs.shape[2]), Image.NEAREST)))
+        views.append((f"gradient saliency of input {j + 1}{of(j)}, {g}×{g} blocks, {i['moved'][j]} moved", img))
+    mask = i["block_mask"].repeat_interleave(8, 0).repeat_interleave(8, 1)
+    views.append(("block mask: share of input 1 (white 1, grey ½, black 0)", to_pil(mask).resize(
+        (inputs.shape[3], inputs.shape[2]), Image.NEAREST)))
     return views
