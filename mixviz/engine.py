@@ -57,12 +57,7 @@ def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequenc
     k = spec.n_inputs
     if x.shape[0] != k:
         raise MixError(f"{spec.title} mixes {k} image{'s' if k > 1 else ''}; got {x.shape[0]}")
-    names = list(labels) if labels is not None else [f"image {i + 1}" for i in range(k)]
-    if len(names) != k:
-        raise MixError(f"{spec.title} needs {k} labels, one per image; got {len(names)}")
-    L.check_eps(label_smoothing)
-    if label_smoothing and num_classes is None:
-        raise MixError("label smoothing needs num_classes (the number of classes K in (1−ε)y + ε/K)")
+    names = _names(spec, labels, label_smoothing, num_classes)
     chosen = _check_classes(classes, k)
 
     dev = pick_device(device)
@@ -98,6 +93,19 @@ def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequenc
     return MixResult(method=spec.name, image=image, masks=masks[0], weights=weights, label=label, lam=lam_drawn,
                      info=info, used=impl.used(c, masks)[0], label_rule=rule,
                      lam_corrected=float(corrected) if corrected is not None else None, maps=guide)
+
+
+def _names(spec: MethodSpec, labels: Sequence[Hashable] | None, label_smoothing: float,
+           num_classes: int | None) -> list[Hashable]:
+    """The label of each input ("image 1", … by default), with the smoothing arguments checked, or MixError."""
+    k = spec.n_inputs
+    names = list(labels) if labels is not None else [f"image {i + 1}" for i in range(k)]
+    if len(names) != k:
+        raise MixError(f"{spec.title} needs {k} labels, one per image; got {len(names)}")
+    L.check_eps(label_smoothing)
+    if label_smoothing and num_classes is None:
+        raise MixError("label smoothing needs num_classes (the number of classes K in (1−ε)y + ε/K)")
+    return names
 
 
 def _alpha(spec: MethodSpec, alpha: float | None) -> float:

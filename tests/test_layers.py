@@ -63,3 +63,12 @@ def test_the_layers_are_packages():
     for layer in ("maps", "viz"):
         assert (PACKAGE / layer / "__init__.py").is_file()
     assert not (PACKAGE / "render.py").exists() and not (PACKAGE / "map_views.py").exists()
+
+
+def test_no_function_in_the_library_is_over_sixty_lines():
+    long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno + 1 > 60:
+                long.append(f"{path.relative_to(PACKAGE)}:{node.name} ({node.end_lineno - node.lineno + 1} lines)")
+    assert not long, long

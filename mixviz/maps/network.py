@@ -31,26 +31,13 @@ def total_params(net: torch.nn.Module) -> int:
     return sum(p.numel() for p in net.parameters())
 
 
-def layer_table(model: Model | torch.nn.Module, size: int | tuple[int, int] | None = None) -> list[dict]:
-    """Rows {"layer", "type", "output_shape", "params", "cam"} for the network of `model`, in the
-    order the layers run, with a first "input" row.
-
-    output_shape: the module's output without the batch dimension, a tuple such as (2048, 10, 10),
-    or None for a module the forward pass did not use; params: the parameters the module owns
-    (shared parameters are counted at their first row, so the column sums to `total_params`);
-    cam: whether this is the layer whose output is the CAM feature map (the model recipe's
-    `cam_layer`). `size`: input (H, W) or side; default the model's input size (299 for Xception).
-    """
-    net = model.net if isinstance(model, Model) else model
-    cam_layer = model.recipe.cam_layer if isinstance(model, Model) else None
-    if size is None:
-        size = model.recipe.size if isinstance(model, Model) else 224
-    height, width = (size, size) if isinstance(size, int) else size
+def _output_shapes(net: torch.nn.Module, listed: list[tuple[str, torch.nn.Module]], height: int,
+                   width: int) -> tuple[list[str], dict[str, tuple[int, ...]]]:
+    """The listed modules in the order one forward pass of a zero image runs them, and each one's first
+    output shape without the batch dimension (forward hooks, removed afterwards)."""
     param = next(net.parameters(), None)
     device = param.device if param is not None else torch.device("cpu")
     dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
-
-    listed = _listed(net)
     order: list[str] = []
     shapes: dict[str, tuple[int, ...]] = {}
 
@@ -75,6 +62,26 @@ def layer_table(model: Model | torch.nn.Module, size: int | tuple[int, int] | No
     finally:
         for h in handles:
             h.remove()
+    return order, shapes
+
+
+def layer_table(model: Model | torch.nn.Module, size: int | tuple[int, int] | None = None) -> list[dict]:
+    """Rows {"layer", "type", "output_shape", "params", "cam"} for the network of `model`, in the
+    order the layers run, with a first "input" row.
+
+    output_shape: the module's output without the batch dimension, a tuple such as (2048, 10, 10),
+    or None for a module the forward pass did not use; params: the parameters the module owns
+    (shared parameters are counted at their first row, so the column sums to `total_params`);
+    cam: whether this is the layer whose output is the CAM feature map (the model recipe's
+    `cam_layer`). `size`: input (H, W) or side; default the model's input size (299 for Xception).
+    """
+    net = model.net if isinstance(model, Model) else model
+    cam_layer = model.recipe.cam_layer if isinstance(model, Model) else None
+    if size is None:
+        size = model.recipe.size if isinstance(model, Model) else 224
+    height, width = (size, size) if isinstance(size, int) else size
+    order, shapes = _output_shapes(net, _listed(net), height, width)
+    listed = _listed(net)
 
     seen: set[int] = set()
 

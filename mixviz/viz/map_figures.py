@@ -235,6 +235,31 @@ def _tint(hex_colour: str, opacity: float) -> str:
     return f"rgba({r},{g},{b},{opacity})"
 
 
+def _pooled_grids(pools: dict[str, Pooled], cell, shapes: list, notes: list, colour: dict, selected, dim: float,
+                  h: int, w: int, fs: int) -> float:
+    """Draw each pooled output grid to the right of the h×w input (cells through `cell`, windows tinted in
+    their input window's colour); returns the x where the next grid would start."""
+    x0 = w + 1.5
+    for title, pooled in pools.items():
+        title = title.replace(", ", "<br>")
+        out = pooled.output
+        oh, ow = out.shape
+        top = (h - oh) / 2
+        for wd in pooled.windows:
+            is_sel = selected is not None and (wd.row, wd.col) == tuple(selected)
+            cell(x0 + wd.col, top + wd.row, number(out[wd.row, wd.col]),
+                 _tint(colour.get((wd.row, wd.col), "#ffffff"), 0.45 if is_sel or selected is None else dim))
+            if is_sel:
+                shapes.append(dict(type="rect", x0=x0 + wd.col, y0=top + wd.row, x1=x0 + wd.col + 1,
+                                   y1=top + wd.row + 1, line=dict(color="#000", width=5)))
+        notes.append(dict(x=x0 + ow / 2, y=top - 0.25, text=title, showarrow=False, yanchor="bottom",
+                          font=dict(size=fs - 3)))
+        if x0 == w + 1.5:
+            notes.append(dict(x=x0 - 0.75, y=h / 2, text="→", showarrow=False, font=dict(size=fs + 8)))
+        x0 += ow + 1.8
+    return x0
+
+
 def pooling_figure(matrix, pools: dict[str, Pooled], selected: tuple[int, int] | None = None,
                    big: bool = False) -> go.Figure:
     """The input matrix and each pooled output (`pools`: title -> Pooled) side by side. Every window
@@ -283,24 +308,7 @@ def pooling_figure(matrix, pools: dict[str, Pooled], selected: tuple[int, int] |
                                line=dict(color="#000", width=5)))
     notes.append(dict(x=w / 2, y=-0.25, text=f"input {h}×{w}", showarrow=False, yanchor="bottom",
                       font=dict(size=fs - 3)))
-    x0 = w + 1.5
-    for title, pooled in pools.items():
-        title = title.replace(", ", "<br>")
-        out = pooled.output
-        oh, ow = out.shape
-        top = (h - oh) / 2
-        for wd in pooled.windows:
-            is_sel = selected is not None and (wd.row, wd.col) == tuple(selected)
-            cell(x0 + wd.col, top + wd.row, number(out[wd.row, wd.col]),
-                 _tint(colour.get((wd.row, wd.col), "#ffffff"), 0.45 if is_sel or selected is None else dim))
-            if is_sel:
-                shapes.append(dict(type="rect", x0=x0 + wd.col, y0=top + wd.row, x1=x0 + wd.col + 1,
-                                   y1=top + wd.row + 1, line=dict(color="#000", width=5)))
-        notes.append(dict(x=x0 + ow / 2, y=top - 0.25, text=title, showarrow=False, yanchor="bottom",
-                          font=dict(size=fs - 3)))
-        if x0 == w + 1.5:
-            notes.append(dict(x=x0 - 0.75, y=h / 2, text="→", showarrow=False, font=dict(size=fs + 8)))
-        x0 += ow + 1.8
+    x0 = _pooled_grids(pools, cell, shapes, notes, colour, selected, dim, h, w, fs)
     fig.update_layout(shapes=shapes, annotations=notes, plot_bgcolor="white", showlegend=False)
     fig.update_xaxes(range=[-0.2, x0 - 1.2], visible=False)
     fig.update_yaxes(range=[h + 0.2, -1.4], visible=False, scaleanchor="x")
