@@ -16,10 +16,17 @@ def device(request):
     return torch.device(request.param)
 
 
-def images(k, h, w, seed=0, device="cpu"):
-    """k distinct random images (K, 3, H, W) in [0, 1]."""
+def random_images(k, h, w, seed=0, device="cpu"):
+    """k distinct random images (K, 3, H, W) in [0, 1], the same for the same seed."""
     g = torch.Generator().manual_seed(seed)
     return torch.rand(k, 3, h, w, generator=g).to(device)
+
+
+@pytest.fixture(scope="session")
+def images():
+    """`images(k, h, w, seed=0, device="cpu")`: k distinct random images (K, 3, H, W) in [0, 1] (session-scoped,
+    so that hypothesis' tests may take it too)."""
+    return random_images
 
 
 @pytest.fixture

@@ -7,11 +7,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from serve import free_port, serve, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
-sys.path.insert(0, str(ROOT / "scripts"))
-from serve import free_port, serve, stop  # noqa: E402
 
 
 def test_hadolint_passes_at_warning_level():

@@ -3,7 +3,6 @@ import pytest
 import torch
 
 import mixviz
-from conftest import images
 from mixviz.maps.saliency import gradient_saliency, static_saliency
 
 
@@ -14,7 +13,7 @@ def peak_map(h, w, y, x):
 
 
 @pytest.mark.parametrize("peak", [(20, 30), (2, 3), (38, 58)])
-def test_saliencymix_box_is_centred_on_the_source_peak(peak):
+def test_saliencymix_box_is_centred_on_the_source_peak(images, peak):
     a, b = images(2, 40, 60)
     maps = torch.stack([torch.rand(40, 60), peak_map(40, 60, *peak)])
     r = mixviz.mix("saliencymix", torch.stack([a, b]), lam=0.75, maps=maps)
@@ -28,7 +27,7 @@ def test_saliencymix_box_is_centred_on_the_source_peak(peak):
     assert i["lam_corrected"] == pytest.approx(1 - area / 2400)
 
 
-def test_saliencymix_computes_fine_grained_saliency_by_default():
+def test_saliencymix_computes_fine_grained_saliency_by_default(images):
     x = images(2, 40, 60, seed=3)
     r = mixviz.mix("saliencymix", x, lam=0.5)
     sal = static_saliency(x[1], "fine_grained")
@@ -36,7 +35,7 @@ def test_saliencymix_computes_fine_grained_saliency_by_default():
     torch.testing.assert_close(r.info["saliency"], sal)
 
 
-def test_saliencymix_batch_uses_each_partners_peak():
+def test_saliencymix_batch_uses_each_partners_peak(images):
     x = images(4, 32, 32)
     peaks = [(5, 6), (10, 20), (25, 8), (16, 16)]
     maps = torch.stack([peak_map(32, 32, *pk) for pk in peaks])
@@ -48,7 +47,7 @@ def test_saliencymix_batch_uses_each_partners_peak():
         assert float(ym[i, (i - 1) % 4]) == pytest.approx(float(pasted.float().mean()), abs=1e-6)
 
 
-def test_bad_maps_are_explained():
+def test_bad_maps_are_explained(images):
     with pytest.raises(mixviz.MixError, match="one \\(H, W\\) map per image"):
         mixviz.mix("saliencymix", images(2, 10, 10), maps=torch.zeros(2, 9, 10))
 
@@ -87,7 +86,7 @@ def test_gradient_saliency_is_the_autograd_gradient():
         gradient_saliency(model, img, kind="smooth")
 
 
-def test_attentivemix_pastes_the_top_cells_of_the_given_attention():
+def test_attentivemix_pastes_the_top_cells_of_the_given_attention(images):
     a, b = images(2, 224, 224)
     attention = torch.zeros(7, 7)
     top = [(0, 0), (3, 4), (6, 6), (2, 2), (5, 1), (1, 5)]
@@ -108,7 +107,7 @@ def test_attentivemix_pastes_the_top_cells_of_the_given_attention():
         mixviz.mix("saliencymix", torch.stack([a, b]), maps=torch.rand(2, 7, 7))  # pixel maps must fit the image
 
 
-def test_attentivemix_attention_is_the_models_final_feature_grid(monkeypatch):
+def test_attentivemix_attention_is_the_models_final_feature_grid(images, monkeypatch):
     from mixviz.maps import models as M
     from mixviz.maps.guide_maps import feature_attention
 
@@ -125,7 +124,7 @@ def test_attentivemix_attention_is_the_models_final_feature_grid(monkeypatch):
     assert float(res.masks[1].mean()) == pytest.approx(float(res.weights[1]))
 
 
-def test_attentivemix_in_a_batch_labels_the_pasted_share():
+def test_attentivemix_in_a_batch_labels_the_pasted_share(images):
     x = images(4, 64, 64)
     maps = torch.rand(4, 64, 64, generator=torch.Generator().manual_seed(0))
     xm, ym = mixviz.mix_batch("attentivemix", x, torch.arange(4), num_classes=4, maps=maps, cells=3, grid=4)
@@ -139,7 +138,7 @@ def snap_boxes(r):
     return (i["y1"], i["y2"], i["x1"], i["x2"]), (i["y1_src"], i["y2_src"], i["x1_src"], i["x2_src"])
 
 
-def test_snapmix_weights_are_the_semantic_masses_and_need_not_sum_to_one():
+def test_snapmix_weights_are_the_semantic_masses_and_need_not_sum_to_one(images):
     import torch.nn.functional as F
 
     a, b = images(2, 40, 60, seed=4)
@@ -163,7 +162,7 @@ def test_snapmix_weights_are_the_semantic_masses_and_need_not_sum_to_one():
                for s in range(8))
 
 
-def test_snapmix_shared_class_gets_the_sum_and_empty_maps_fall_back_to_area():
+def test_snapmix_shared_class_gets_the_sum_and_empty_maps_fall_back_to_area(images):
     a, b = images(2, 40, 60, seed=4)
     maps = torch.rand(2, 40, 60)
     r = mixviz.mix("snapmix", torch.stack([a, b]), maps=maps, seed=1, labels=["cat", "cat"])
@@ -175,7 +174,7 @@ def test_snapmix_shared_class_gets_the_sum_and_empty_maps_fall_back_to_area():
     assert r.info["rho_a"] == pytest.approx(1 - area) and r.info["rho_b"] == pytest.approx(area)
 
 
-def test_snapmix_semantic_percent_maps_are_the_normalised_cam(monkeypatch):
+def test_snapmix_semantic_percent_maps_are_the_normalised_cam(images, monkeypatch):
     from mixviz.maps import cam as C
     from mixviz.maps import models as M
     from mixviz.maps.guide_maps import semantic_percent_maps
@@ -191,7 +190,7 @@ def test_snapmix_semantic_percent_maps_are_the_normalised_cam(monkeypatch):
     torch.testing.assert_close(spm, expected, atol=1e-7, rtol=1e-3)
 
 
-def test_snapmix_batch_soft_labels():
+def test_snapmix_batch_soft_labels(images):
     x = images(4, 32, 48)
     maps = torch.rand(4, 32, 48, generator=torch.Generator().manual_seed(0))
     xm, ym = mixviz.mix_batch("snapmix", x, torch.arange(4), num_classes=4, maps=maps,
@@ -201,7 +200,7 @@ def test_snapmix_batch_soft_labels():
         assert set(ym[i].nonzero().flatten().tolist()) <= {i, (i - 1) % 4}
 
 
-def test_tdattenmix_moves_the_most_attended_square_to_the_least_attended_one():
+def test_tdattenmix_moves_the_most_attended_square_to_the_least_attended_one(images):
     """On 56 × 56 pixels a token is 4 × 4; a 6-token square is 24 × 24 pixels."""
     a, b = images(2, 56, 56, seed=7)
     base = torch.ones(56, 56)
@@ -220,7 +219,7 @@ def test_tdattenmix_moves_the_most_attended_square_to_the_least_attended_one():
     assert i["lam_corrected"] == pytest.approx(expected)
 
 
-def test_tdattenmix_with_the_model_and_in_a_batch():
+def test_tdattenmix_with_the_model_and_in_a_batch(images):
     x = images(3, 48, 64, seed=8)
     r = mixviz.mix("tdattenmix", x[:2], lam=0.6, balance=0.3)
     assert float(r.weights.sum()) == pytest.approx(1.0) and 0 < float(r.weights[1]) < 1
@@ -230,7 +229,7 @@ def test_tdattenmix_with_the_model_and_in_a_batch():
     torch.testing.assert_close(ym.sum(1), torch.ones(3))
 
 
-def test_class_guided_methods_use_the_classes_they_are_given():
+def test_class_guided_methods_use_the_classes_they_are_given(images):
     """SnapMix's maps are the CAMs of each image's labelled class in the authors' code: `classes` says which."""
     from mixviz.maps.guide_maps import semantic_percent_maps
 

@@ -2,7 +2,6 @@
 and colours, or an ImageError with a plain message; never another exception, a path, or a large allocation."""
 import re
 import resource
-import sys
 import time
 from pathlib import Path
 
@@ -13,8 +12,7 @@ from PIL import Image
 import mixviz
 from mixviz.imaging import load_image
 
-sys.path.insert(0, str(Path(__file__).parent))
-from corpus import Case, corpus  # noqa: E402
+from corpus import Case, corpus
 
 CASES = corpus()
 REPO = str(Path(mixviz.__file__).resolve().parent.parent)

@@ -5,7 +5,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mixviz
-from conftest import images
 
 # every method that needs no model (saliency-guided ones compute their own maps)
 MODEL_FREE = [n for n, s in mixviz.METHODS.items() if s.needs in ("none", "saliency")]
@@ -19,7 +18,7 @@ LAMS = st.one_of(st.none(), st.floats(0, 1))
 FAST = settings(max_examples=25, deadline=None)
 
 
-def run(method, hw, seed, lam=None, device="cpu"):
+def run(images, method, hw, seed, lam=None, device="cpu"):
     spec = mixviz.METHODS[method]
     x = images(spec.n_inputs, *hw, seed=seed % 1000, device=device)
     return x, mixviz.mix(method, x, seed=seed, lam=lam, device=device)
@@ -39,8 +38,8 @@ def test_canonical_names_registered():
 @pytest.mark.parametrize("method", MODEL_FREE)
 @FAST
 @given(hw=SIZES, seed=SEEDS, lam=LAMS)
-def test_ranges_and_shapes(method, hw, seed, lam):
-    x, r = run(method, hw, seed, lam)
+def test_ranges_and_shapes(images, method, hw, seed, lam):
+    x, r = run(images, method, hw, seed, lam)
     k = mixviz.METHODS[method].n_inputs
     assert r.image.shape == x.shape[1:] and r.masks.shape == (k, *hw) and r.weights.shape == (k,)
     assert float(r.image.min()) >= 0 and float(r.image.max()) <= 1
@@ -51,8 +50,8 @@ def test_ranges_and_shapes(method, hw, seed, lam):
 @pytest.mark.parametrize("method", AREA)
 @FAST
 @given(hw=SIZES, seed=SEEDS, lam=LAMS)
-def test_mask_mean_is_label_weight(method, hw, seed, lam):
-    _, r = run(method, hw, seed, lam)
+def test_mask_mean_is_label_weight(images, method, hw, seed, lam):
+    _, r = run(images, method, hw, seed, lam)
     means = r.masks.double().flatten(1).mean(1)
     torch.testing.assert_close(means, r.weights.double().cpu(), atol=1e-6, rtol=0)
     assert abs(float(r.weights.sum()) - 1) < 1e-9
@@ -60,9 +59,9 @@ def test_mask_mean_is_label_weight(method, hw, seed, lam):
 
 
 @pytest.mark.parametrize("method", MODEL_FREE)
-def test_masks_cover_each_pixel_once(method):
+def test_masks_cover_each_pixel_once(images, method):
     """Shares of the inputs add up to 1 in every pixel, except where a fill or a dropped cell shows."""
-    _, r = run(method, (24, 40), 7)
+    _, r = run(images, method, (24, 40), 7)
     total = r.masks.sum(0)
     if method in ("cutout", "gridmask", "splicemix"):
         assert float(total.max()) <= 1 + 1e-6
@@ -73,14 +72,14 @@ def test_masks_cover_each_pixel_once(method):
 @pytest.mark.parametrize("method", ALIGNED)
 @FAST
 @given(hw=SIZES, seed=SEEDS, lam=LAMS)
-def test_output_is_mask_weighted_sum(method, hw, seed, lam):
-    x, r = run(method, hw, seed, lam)
+def test_output_is_mask_weighted_sum(images, method, hw, seed, lam):
+    x, r = run(images, method, hw, seed, lam)
     expected = (r.masks[:, None] * x).sum(0)
     torch.testing.assert_close(r.image, expected, atol=1e-6, rtol=0)
 
 
 @pytest.mark.parametrize("method", MODEL_FREE)
-def test_same_seed_same_pixels_other_seed_differs(method):
+def test_same_seed_same_pixels_other_seed_differs(images, method):
     x = images(mixviz.METHODS[method].n_inputs, 30, 44, seed=3)
     a = mixviz.mix(method, x, seed=11)
     b = mixviz.mix(method, x, seed=11)
@@ -92,7 +91,7 @@ def test_same_seed_same_pixels_other_seed_differs(method):
 
 @pytest.mark.parametrize("method", MODEL_FREE)
 @pytest.mark.parametrize("batch", [1, 3, 7])
-def test_batch_pairs_each_sample_with_previous(method, batch):
+def test_batch_pairs_each_sample_with_previous(images, method, batch):
     """Sample i of mix_batch is the method applied to x[i], x[i-1], ... with sample i's parameters,
     whether the engine reached them through slices or through gathered head samples."""
     from mixviz.methods.base import Call
@@ -115,7 +114,7 @@ def test_batch_pairs_each_sample_with_previous(method, batch):
         torch.testing.assert_close(xm[i], one[0], atol=1e-6, rtol=0)
 
 
-def test_mix_is_the_batch_of_one_case():
+def test_mix_is_the_batch_of_one_case(images):
     """mix draws with a CPU generator seeded by `seed` and runs the same batched code on one sample."""
     x = images(2, 20, 28, seed=5)
     r = mixviz.mix("cutmix", x, seed=9)
@@ -126,7 +125,7 @@ def test_mix_is_the_batch_of_one_case():
 
 
 @pytest.mark.parametrize("method", MODEL_FREE)
-def test_mix_batch_per_sample_and_labels(method, device):
+def test_mix_batch_per_sample_and_labels(images, method, device):
     spec = mixviz.METHODS[method]
     g = torch.Generator().manual_seed(0)
     x = images(8, 24, 32, device=device)
@@ -154,7 +153,7 @@ def test_mix_batch_per_sample_and_labels(method, device):
         assert not torch.equal(lams[0], lams[1])
 
 
-def test_cuda_matches_cpu_when_present():
+def test_cuda_matches_cpu_when_present(images):
     """mix draws its parameters on the CPU, so a seed gives the same picture on any device."""
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device")

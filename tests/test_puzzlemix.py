@@ -8,7 +8,6 @@ import torch
 import torch.nn.functional as F
 
 import mixviz
-from conftest import images
 from mixviz.methods.puzzle import move_blocks, transport
 
 
@@ -37,7 +36,7 @@ def energies(z, s_a, s_b, img_a, img_b, lam, beta, gamma, eta):
                                                         (2, 0.8, 1.2, 0.5, 4), (3, 0.5, 1.2, 1.0, 0.3),
                                                         (1, 0.5, 1.2, 1.0, 0.3), (4, 0.5, 0.6, 1.0, 0.3),
                                                         (5, 0.6, 3.0, 1.0, 0.05)])
-def test_the_binary_cut_is_the_minimum_of_the_papers_energy(seed, lam, beta, gamma, peaky):
+def test_the_binary_cut_is_the_minimum_of_the_papers_energy(images, seed, lam, beta, gamma, peaky):
     """Peaky saliency lets blocks disagree; flat saliency and black-and-white pixels let the seams decide."""
     x = (images(2, 8, 8, seed=seed) > 0.5).float()
     g = torch.Generator().manual_seed(seed)
@@ -57,7 +56,7 @@ def test_the_binary_cut_is_the_minimum_of_the_papers_energy(seed, lam, beta, gam
     assert flipped.min() > best - 2e-4  # and the check is not flat: flipping a block costs
 
 
-def test_uniform_saliency_without_smoothness_gives_the_priors_mode():
+def test_uniform_saliency_without_smoothness_gives_the_priors_mode(images):
     x = images(2, 32, 32)
     flat = torch.ones(2, 32, 32)
     for lam, mode in ((0.9, 1.0), (0.5, 0.5), (0.1, 0.0), (0.6, 0.5)):  # Binomial(2, λ): λ², 2λ(1−λ), (1−λ)²
@@ -65,7 +64,7 @@ def test_uniform_saliency_without_smoothness_gives_the_priors_mode():
         assert torch.all(r.info["block_mask"] == mode), lam
 
 
-def test_each_image_keeps_its_salient_block_and_the_label_is_the_mask_mean():
+def test_each_image_keeps_its_salient_block_and_the_label_is_the_mask_mean(images):
     x = images(2, 64, 64, seed=4)
     maps = torch.full((2, 64, 64), 0.01)
     maps[0, 0:16, 0:16] = 1.0  # A's object in the top-left block of a 4×4 grid
@@ -107,7 +106,7 @@ def test_move_blocks_moves_whole_blocks_also_when_they_differ_by_a_pixel():
     torch.testing.assert_close(moved[..., 0:4, 5:9], x[..., 0:4, 5:9])  # unmoved blocks stay
 
 
-def test_transport_brings_the_hidden_salient_block_where_its_image_shows():
+def test_transport_brings_the_hidden_salient_block_where_its_image_shows(images):
     x = images(2, 64, 64, seed=5)
     maps = torch.stack([torch.full((64, 64), 0.001), torch.full((64, 64), 0.05)])  # B has more to show elsewhere
     maps[:, 16:32, 16:32] = 1.0  # both objects in block (1, 1): only one of them can show there
@@ -124,7 +123,7 @@ def test_transport_brings_the_hidden_salient_block_where_its_image_shows():
 
 
 @pytest.mark.parametrize("h,w,blocks", [(1, 1, "random"), (3, 5, 4), (17, 31, 16), (48, 64, "random"), (50, 50, 8)])
-def test_any_size_labels_equal_mask_means(h, w, blocks):
+def test_any_size_labels_equal_mask_means(images, h, w, blocks):
     x = images(2, h, w, seed=h)
     maps = torch.rand(2, h, w, generator=torch.Generator().manual_seed(w))
     for seed in range(3):
@@ -136,7 +135,7 @@ def test_any_size_labels_equal_mask_means(h, w, blocks):
         assert torch.equal(again.image, r.image)
 
 
-def test_batch_labels_are_each_samples_pixel_shares():
+def test_batch_labels_are_each_samples_pixel_shares(images):
     x = images(4, 32, 32, seed=6)
     maps = torch.rand(4, 32, 32, generator=torch.Generator().manual_seed(6)) ** 3
     xm, ym = mixviz.mix_batch("puzzlemix", x, torch.arange(4), num_classes=4, maps=maps, transport=False,
@@ -151,7 +150,7 @@ def test_batch_labels_are_each_samples_pixel_shares():
         assert float(ym[i].sum()) == pytest.approx(1.0)
 
 
-def test_default_saliency_is_the_models_loss_gradient():
+def test_default_saliency_is_the_models_loss_gradient(images):
     from mixviz.maps.saliency import gradient_saliency
 
     x = images(2, 60, 80, seed=7)
@@ -162,7 +161,7 @@ def test_default_saliency_is_the_models_loss_gradient():
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
-def test_the_gpu_gives_the_cpu_mix():
+def test_the_gpu_gives_the_cpu_mix(images):
     """With λ and the block count fixed nothing is random, so both devices must make the same cut."""
     x = images(4, 64, 48, seed=8)
     maps = torch.rand(4, 64, 48, generator=torch.Generator().manual_seed(8)) ** 3

@@ -7,11 +7,10 @@ import torch.nn.functional as F
 from scipy import stats
 
 import mixviz
-from conftest import images
 from mixviz.sampling import DrawContext
 
 
-def test_mixup_fixed_lam_is_the_lerp():
+def test_mixup_fixed_lam_is_the_lerp(images):
     a, b = images(2, 24, 40)
     r = mixviz.mix("mixup", torch.stack([a, b]), lam=0.3)
     torch.testing.assert_close(r.image, 0.3 * a + 0.7 * b)
@@ -27,7 +26,7 @@ def test_lambda_follows_beta(alpha):
     assert stats.kstest(lam, stats.beta(alpha, alpha).cdf).pvalue > 1e-3
 
 
-def test_mix_batch_draws_lambda_per_sample():
+def test_mix_batch_draws_lambda_per_sample(images):
     x = images(64, 8, 8)
     xm, ym = mixviz.mix_batch("mixup", x, torch.arange(64), num_classes=64, generator=torch.Generator().manual_seed(0))
     lam = ym[torch.arange(64), torch.arange(64)]
@@ -35,14 +34,14 @@ def test_mix_batch_draws_lambda_per_sample():
     torch.testing.assert_close(xm, lam.view(-1, 1, 1, 1) * x + (1 - lam.view(-1, 1, 1, 1)) * x.roll(1, 0))
 
 
-def test_sample_pairing_averages_and_keeps_first_label():
+def test_sample_pairing_averages_and_keeps_first_label(images):
     a, b = images(2, 16, 16)
     r = mixviz.mix("sample_pairing", torch.stack([a, b]), labels=["cat", "dog"])
     torch.testing.assert_close(r.image, (a + b) / 2)
     assert r.label == {"cat": 1.0, "dog": 0.0}
 
 
-def test_bc_ratio_is_uniform_and_mixes_linearly():
+def test_bc_ratio_is_uniform_and_mixes_linearly(images):
     a, b = images(2, 16, 16)
     r = mixviz.mix("bc", torch.stack([a, b]), lam=0.25)
     torch.testing.assert_close(r.image, 0.25 * a + 0.75 * b)
@@ -51,7 +50,7 @@ def test_bc_ratio_is_uniform_and_mixes_linearly():
 
 
 @pytest.mark.parametrize("r_value", [0.1, 0.5, 0.8])
-def test_bc_plus_matches_its_formula(r_value):
+def test_bc_plus_matches_its_formula(images, r_value):
     x = images(2, 20, 30, seed=4)
     x[1] = x[1] * 0.3 + 0.2  # a quieter image: σ2 < σ1
     r = mixviz.mix("bc_plus", x, lam=r_value, labels=["a", "b"])
@@ -68,7 +67,7 @@ def test_bc_plus_matches_its_formula(r_value):
 
 @pytest.mark.parametrize("hw", [(32, 32), (30, 90), (90, 30)])
 @pytest.mark.parametrize("seed", range(6))
-def test_cutmix_box_is_one_rectangle_with_corrected_lambda(hw, seed):
+def test_cutmix_box_is_one_rectangle_with_corrected_lambda(images, hw, seed):
     h, w = hw
     lam = 0.75
     r = mixviz.mix("cutmix", images(2, h, w), lam=lam, seed=seed)
@@ -85,7 +84,7 @@ def test_cutmix_box_is_one_rectangle_with_corrected_lambda(hw, seed):
     assert i["lam_corrected"] >= lam - 1e-9  # clipping only ever shrinks the box
 
 
-def test_cutmix_unclipped_box_has_the_image_aspect_ratio():
+def test_cutmix_unclipped_box_has_the_image_aspect_ratio(images):
     found = 0
     for seed in range(40):
         r = mixviz.mix("cutmix", images(2, 40, 120), lam=0.75, seed=seed)
@@ -97,7 +96,7 @@ def test_cutmix_unclipped_box_has_the_image_aspect_ratio():
     assert found > 0
 
 
-def test_cutout_square_hole_with_fill_and_label_kept():
+def test_cutout_square_hole_with_fill_and_label_kept(images):
     x = images(1, 40, 60)
     r = mixviz.mix("cutout", x, seed=3, size=0.5, fill="grey", grey=0.25, labels=["cat"])
     hole = r.masks[0] == 0
@@ -110,7 +109,7 @@ def test_cutout_square_hole_with_fill_and_label_kept():
     assert r.label == {"cat": 1.0}
 
 
-def test_smoothmix_gaussian_direction_and_weight():
+def test_smoothmix_gaussian_direction_and_weight(images):
     a, b = images(2, 30, 50, seed=6)
     r = mixviz.mix("smoothmix", torch.stack([a, b]), seed=5, labels=["a", "b"])
     cy, cx, sigma = r.info["cy"], r.info["cx"], r.info["sigma"]
@@ -124,7 +123,7 @@ def test_smoothmix_gaussian_direction_and_weight():
 
 
 @pytest.mark.parametrize("mode", [0, 1])
-def test_gridmask_grid_formula_without_rotation(mode):
+def test_gridmask_grid_formula_without_rotation(images, mode):
     x = images(1, 48, 64)
     r = mixviz.mix("gridmask", x, seed=2, rotate=0, mode=mode, ratio=0.6, fill="black")
     i = r.info
@@ -148,7 +147,7 @@ def test_gridmask_keeps_the_papers_ratio_on_average():
 
 @pytest.mark.parametrize("lam", [0.1, 0.37, 0.5, 0.9])
 @pytest.mark.parametrize("hw,tolerance", [((32, 32), 1.5 / 1024), ((64, 96), 1.5 / 6144), ((224, 224), 0.005)])
-def test_fmix_mask_share_is_lambda_and_low_frequency(lam, hw, tolerance):
+def test_fmix_mask_share_is_lambda_and_low_frequency(images, lam, hw, tolerance):
     """Top ⌈λHW⌉ or ⌊λHW⌋ pixels exactly up to 64² pixels; a subsampled quantile (within 0.5%) above."""
     h, w = hw
     r = mixviz.mix("fmix", images(2, h, w), lam=lam, seed=8)
@@ -160,7 +159,7 @@ def test_fmix_mask_share_is_lambda_and_low_frequency(lam, hw, tolerance):
     assert float(changes) < 0.3 * 2 * lam * (1 - lam)  # blobs: random pixels would change 2λ(1−λ) of the time
 
 
-def test_resizemix_pastes_the_whole_resized_image():
+def test_resizemix_pastes_the_whole_resized_image(images):
     a, b = images(2, 40, 60, seed=2)
     r = mixviz.mix("resizemix", torch.stack([a, b]), seed=4)
     y1, y2, x1, x2 = (r.info[k] for k in ("y1", "y2", "x1", "x2"))
@@ -173,7 +172,7 @@ def test_resizemix_pastes_the_whole_resized_image():
     assert r.weights[1] == pytest.approx((y2 - y1) * (x2 - x1) / 2400)
 
 
-def test_vertical_and_horizontal_concat_split_at_lambda():
+def test_vertical_and_horizontal_concat_split_at_lambda(images):
     a, b = images(2, 40, 50)
     r = mixviz.mix("vertical_concat", torch.stack([a, b]), lam=0.3)
     torch.testing.assert_close(r.image[:, :12], a[:, :12])
@@ -184,7 +183,7 @@ def test_vertical_and_horizontal_concat_split_at_lambda():
     torch.testing.assert_close(r.image[:, :, 15:], b[:, :, 15:])
 
 
-def test_mixed_concat_on_a_non_square_image():
+def test_mixed_concat_on_a_non_square_image(images):
     a, b = images(2, 30, 90)
     r = mixviz.mix("mixed_concat", torch.stack([a, b]), lam=0.3)
     assert (r.info["split_row"], r.info["split_col"]) == (9, 27)
@@ -196,7 +195,7 @@ def test_mixed_concat_on_a_non_square_image():
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_random_2x2_splits_in_the_middle_half(seed):
+def test_random_2x2_splits_in_the_middle_half(images, seed):
     r = mixviz.mix("random_2x2", images(2, 40, 64), seed=seed)
     sr, sc = r.info["split_row"], r.info["split_col"]
     assert 10 <= sr < 30 and 16 <= sc < 48
@@ -207,7 +206,7 @@ def test_random_2x2_splits_in_the_middle_half(seed):
 
 
 @pytest.mark.parametrize("method,axis", [("random_row_interval", 1), ("random_column_interval", 2)])
-def test_interval_band_comes_from_the_second_image(method, axis):
+def test_interval_band_comes_from_the_second_image(images, method, axis):
     a, b = images(2, 40, 50)
     r = mixviz.mix(method, torch.stack([a, b]), lam=0.6, seed=3)
     n = (40, 50)[axis - 1]
@@ -223,7 +222,7 @@ def test_interval_band_comes_from_the_second_image(method, axis):
 
 @pytest.mark.parametrize("method,unit_dims", [("random_rows", (0, 2)), ("random_columns", (0, 1)),
                                                ("random_pixels", (0,))])
-def test_random_units_are_whole_and_share_is_near_lambda(method, unit_dims):
+def test_random_units_are_whole_and_share_is_near_lambda(images, method, unit_dims):
     x = images(2, 300, 300)
     r = mixviz.mix(method, x, lam=0.3, seed=1)
     from_a = r.image == x[0]
@@ -232,7 +231,7 @@ def test_random_units_are_whole_and_share_is_near_lambda(method, unit_dims):
     assert float(r.weights[0]) == pytest.approx(0.3, abs=0.06)
 
 
-def test_random_elements_choose_per_channel():
+def test_random_elements_choose_per_channel(images):
     x = images(2, 64, 64)
     r = mixviz.mix("random_elements", x, lam=0.5, seed=2)
     from_a = r.image == x[0]
@@ -240,7 +239,7 @@ def test_random_elements_choose_per_channel():
     assert float(r.weights[0]) == pytest.approx(float(from_a.double().mean()), abs=1e-9)
 
 
-def test_ricap_tiles_are_unresized_crops_covering_the_image():
+def test_ricap_tiles_are_unresized_crops_covering_the_image(images):
     x = images(4, 40, 60, seed=1)
     for seed in range(5):
         r = mixviz.mix("ricap", x, seed=seed)
@@ -256,7 +255,7 @@ def test_ricap_tiles_are_unresized_crops_covering_the_image():
             assert float(r.weights[k]) == pytest.approx(th * tw / 2400)
 
 
-def test_splicemix_2x2_cells_are_resized_images_with_union_label():
+def test_splicemix_2x2_cells_are_resized_images_with_union_label(images):
     x = images(4, 40, 60, seed=3)
     r = mixviz.mix("splicemix", x, grid="2x2", drop_prob=0.0, labels=["a", "b", "c", "d"])
     for k, (ys, xs) in enumerate([(slice(0, 20), slice(0, 30)), (slice(0, 20), slice(30, 60)),
@@ -267,7 +266,7 @@ def test_splicemix_2x2_cells_are_resized_images_with_union_label():
     torch.testing.assert_close(r.weights, torch.full((4,), 0.25, dtype=torch.float64))
 
 
-def test_splicemix_dropped_cells_are_black_and_leave_the_label():
+def test_splicemix_dropped_cells_are_black_and_leave_the_label(images):
     x = images(4, 40, 60, seed=3) * 0.5 + 0.25
     for seed in range(6):
         r = mixviz.mix("splicemix", x, grid="2x2", drop_prob=1.0, seed=seed, labels=["a", "b", "c", "d"])
@@ -277,17 +276,17 @@ def test_splicemix_dropped_cells_are_black_and_leave_the_label():
         assert float(r.image.amin(0).eq(0).double().mean()) == pytest.approx(1 - sum(r.weights.tolist()))
 
 
-def test_splicemix_2x3_reuses_the_four_images_in_order():
+def test_splicemix_2x3_reuses_the_four_images_in_order(images):
     r = mixviz.mix("splicemix", images(4, 40, 60), grid="2x3", drop_prob=0.0)
     torch.testing.assert_close(r.weights, torch.tensor([2, 2, 1, 1], dtype=torch.float64) / 6)
 
 
-def test_splicemix_area_label_option():
+def test_splicemix_area_label_option(images):
     r = mixviz.mix("splicemix", images(4, 40, 60), grid="1x2", drop_prob=0.0, label="area", labels=list("abcd"))
     assert r.label == pytest.approx({"a": 0.5, "b": 0.5, "c": 0.0, "d": 0.0})
 
 
-def test_label_smoothing_in_mix_and_mix_batch():
+def test_label_smoothing_in_mix_and_mix_batch(images):
     r = mixviz.mix("mixup", images(2, 8, 8), lam=0.7, labels=[3, 5], label_smoothing=0.1, num_classes=10)
     assert r.label == pytest.approx({3: 0.9 * 0.7 + 0.01, 5: 0.9 * 0.3 + 0.01})
     assert r.info["label_smoothing"]["each_other_class"] == pytest.approx(0.01)
@@ -300,7 +299,7 @@ def test_label_smoothing_in_mix_and_mix_batch():
         mixviz.mix("mixup", images(2, 8, 8), label_smoothing=0.1)
 
 
-def test_mix_batch_output_buffer_is_written_and_x_kept():
+def test_mix_batch_output_buffer_is_written_and_x_kept(images):
     x = images(8, 16, 16)
     before = x.clone()
     buf = torch.empty_like(x)
@@ -315,21 +314,21 @@ def test_mix_batch_output_buffer_is_written_and_x_kept():
 
 
 @pytest.mark.parametrize("call,match", [
-    (lambda: mixviz.mix("nope", images(2, 8, 8)), "unknown method"),
-    (lambda: mixviz.mix("cutmix", images(3, 8, 8)), "mixes 2 images"),
-    (lambda: mixviz.mix("cutmix", images(2, 8, 8), lam=1.5), "λ"),
-    (lambda: mixviz.mix("cutmix", images(2, 8, 8), alpha=0), "alpha"),
-    (lambda: mixviz.mix("cutout", images(1, 8, 8), size=3), "size"),
-    (lambda: mixviz.mix("cutout", images(1, 8, 8), radius=3), "no parameter"),
-    (lambda: mixviz.mix("splicemix", images(4, 8, 8), grid="9x9"), "grid"),
-    (lambda: mixviz.mix_batch("mixup", (images(2, 8, 8) * 255).byte()), "float"),
-    (lambda: mixviz.mix_batch("mixup", images(2, 8, 8), torch.tensor([0, 1])), "num_classes"),
-    (lambda: mixviz.mix_batch("mixup", images(2, 8, 8), torch.tensor([0, 7]), num_classes=5), r"\[0, 5\)"),
-    (lambda: mixviz.mix_batch("mixup", images(2, 8, 8), torch.tensor([0, 1, 2]), num_classes=5), "one row per"),
+    (lambda images: mixviz.mix("nope", images(2, 8, 8)), "unknown method"),
+    (lambda images: mixviz.mix("cutmix", images(3, 8, 8)), "mixes 2 images"),
+    (lambda images: mixviz.mix("cutmix", images(2, 8, 8), lam=1.5), "λ"),
+    (lambda images: mixviz.mix("cutmix", images(2, 8, 8), alpha=0), "alpha"),
+    (lambda images: mixviz.mix("cutout", images(1, 8, 8), size=3), "size"),
+    (lambda images: mixviz.mix("cutout", images(1, 8, 8), radius=3), "no parameter"),
+    (lambda images: mixviz.mix("splicemix", images(4, 8, 8), grid="9x9"), "grid"),
+    (lambda images: mixviz.mix_batch("mixup", (images(2, 8, 8) * 255).byte()), "float"),
+    (lambda images: mixviz.mix_batch("mixup", images(2, 8, 8), torch.tensor([0, 1])), "num_classes"),
+    (lambda images: mixviz.mix_batch("mixup", images(2, 8, 8), torch.tensor([0, 7]), num_classes=5), r"\[0, 5\)"),
+    (lambda images: mixviz.mix_batch("mixup", images(2, 8, 8), torch.tensor([0, 1, 2]), num_classes=5), "one row per"),
 ])
-def test_bad_calls_raise_specific_errors(call, match):
+def test_bad_calls_raise_specific_errors(images, call, match):
     with pytest.raises(mixviz.MixError, match=match):
-        call()
+        call(images)
 
 
 @pytest.mark.parametrize("prob", [0.0, 1 / 256, 0.3, 0.5, 1.0])
@@ -361,7 +360,7 @@ def test_fmix_low_frequency_field_is_the_inverse_fft(hw):
                                atol=1e-5, rtol=1e-4)
 
 
-def test_lam_corrected_is_the_labels_share_wherever_it_differs_from_lam():
+def test_lam_corrected_is_the_labels_share_wherever_it_differs_from_lam(images):
     x = images(2, 30, 40)
     assert mixviz.mix("mixup", x, lam=0.37).lam_corrected is None  # the label is λ itself
     r = mixviz.mix("vertical_concat", x, lam=0.37)  # split at round(0.37·30) = 11 rows

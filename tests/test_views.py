@@ -8,7 +8,6 @@ import torch
 from scipy import stats
 
 import mixviz
-from conftest import images
 from mixviz.viz.charts import beta_chart, label_chart
 from mixviz.viz.guides import guide_views
 from mixviz.imaging import heat, overlay, shade
@@ -57,7 +56,7 @@ def test_beta_chart_is_the_density_with_lambda_marked():
     assert np.isfinite(spiky.data[0].y).all() and max(spiky.data[0].y) <= 8.0
 
 
-def test_guide_views_draw_the_chosen_box_on_the_map():
+def test_guide_views_draw_the_chosen_box_on_the_map(images):
     x = images(2, 40, 60, seed=2)
     maps = torch.zeros(2, 40, 60)
     maps[1, 20, 30] = 1.0
@@ -71,7 +70,7 @@ def test_guide_views_draw_the_chosen_box_on_the_map():
     assert guide_views(mixviz.mix("mixup", x, lam=0.5), x) == []
 
 
-def test_puzzlemix_views_show_both_saliency_maps_and_the_block_mask():
+def test_puzzlemix_views_show_both_saliency_maps_and_the_block_mask(images):
     x = images(2, 32, 32, seed=3)
     r = mixviz.mix("puzzlemix", x, lam=0.5, maps=torch.rand(2, 32, 32), blocks=4)
     views = guide_views(r, x)
@@ -96,7 +95,7 @@ def test_code_snippet_reproduces_the_picture(tmp_path, monkeypatch):
     assert "rotate=0" in code_snippet("gridmask", ["x.jpg"], 0, None, 0.5, {"rotate": 0}, 0.0)
 
 
-def test_network_view_uses_the_callers_classes_without_a_forward_pass_per_input(monkeypatch):
+def test_network_view_uses_the_callers_classes_without_a_forward_pass_per_input(images, monkeypatch):
     from mixviz.maps import models as M
     import timm
 

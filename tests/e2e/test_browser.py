@@ -10,12 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
+from corpus import corpus
+from serve import free_port, launch, rss_mb, serve, settle, stop
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-sys.path.insert(0, str(ROOT / "tests"))
-from corpus import corpus  # noqa: E402
-from serve import free_port, launch, rss_mb, serve, settle, stop  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(bool(os.environ.get("MIXVIZ_SKIP_BROWSER")),
                                                    reason="MIXVIZ_SKIP_BROWSER is set (the caller's choice)")]
@@ -242,7 +240,6 @@ def test_soak_benchmark_runs(tmp_path):
 
 
 def test_the_soak_switches_to_every_family():
-    sys.path.insert(0, str(ROOT / "bench"))
     from soak import methods
 
     from mixviz.registry import FAMILIES
