@@ -28,3 +28,19 @@ def test_readme_gives_the_two_commands_and_ci_runs_the_second():
     assert "bash run.sh app" in text and "bash run.sh test" in text
     ci = (ROOT / ".ci" / "run").read_text()
     assert "bash run.sh test" in ci and os.access(ROOT / ".ci" / "run", os.X_OK)
+
+
+def test_the_method_table_lists_every_registered_method_with_its_inputs():
+    """The README's method table against METHODS: every name once, no name that is not registered, and
+    the number of inputs each takes."""
+    import mixviz
+
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("## Methods", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1:-1] for line in section.splitlines() if line.startswith("| `")]
+    listed = {}
+    for name_cell, _title, inputs, _paper in rows:
+        for name in re.findall(r"`([a-z0-9_]+)`", name_cell):
+            assert name not in listed, f"{name} is listed twice"
+            listed[name] = int(inputs)
+    assert set(listed) == set(mixviz.METHODS), (set(listed) ^ set(mixviz.METHODS))
+    assert {n: mixviz.METHODS[n].n_inputs for n in listed} == listed
