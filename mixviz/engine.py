@@ -191,18 +191,18 @@ def _route(stats: dict[str, torch.Tensor], sources: list) -> list[dict[str, torc
     return [{name: v[src] for name, v in stats.items()} for src in sources]
 
 
-def _segments(batch: int, k: int):
+def _segments(batch: int, k: int, device=None):
     """Split the batch so input j of sample i, x[(i − j) mod B], is a slice wherever it can be.
 
-    Yields (samples, [source of input j]) with each item a slice (no copy) or an index tensor.
+    Yields (samples, [source of input j]) with each item a slice (no copy) or an index tensor on `device`.
     """
     if batch >= k:
         if k > 1:
-            head = torch.arange(k - 1)
+            head = torch.arange(k - 1, device=device)
             yield head, [(head - j) % batch for j in range(k)]
         yield slice(k - 1, batch), [slice(k - 1 - j, batch - j) for j in range(k)]
     else:
-        every = torch.arange(batch)
+        every = torch.arange(batch, device=device)
         yield every, [(every - j) % batch for j in range(k)]
 
 
@@ -244,7 +244,7 @@ def mix_batch(method: str, x: torch.Tensor, y: torch.Tensor | None = None, num_c
         partner = impl.partners(c, targets.argmax(1)) if targets is not None else None
         if partner is None:
             pairs["sources"] = [(every - j) % b for j in range(k)]
-            return pairs["sources"], list(_segments(b, k))
+            return pairs["sources"], list(_segments(b, k, x.device))
         pairs["sources"] = [every, partner]
         return pairs["sources"], [(every, pairs["sources"])]
 

@@ -18,7 +18,8 @@ def one_hot(y: torch.Tensor, num_classes: int | None, dtype=torch.float32) -> to
         raise MixError(f"labels must be class indices (B,) or soft targets (B, N), got shape {tuple(y.shape)}")
     if num_classes is None:
         raise MixError("num_classes is needed to turn class indices into targets")
-    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= num_classes):
+    # checked on the host for CPU labels; on a GPU, one_hot's scatter asserts on the device instead of waiting
+    if y.device.type == "cpu" and y.numel() and (int(y.min()) < 0 or int(y.max()) >= num_classes):
         raise MixError(f"class indices must lie in [0, {num_classes}), got {int(y.min())}..{int(y.max())}")
     return torch.nn.functional.one_hot(y.long(), num_classes).to(dtype)
 

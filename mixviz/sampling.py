@@ -72,9 +72,14 @@ class DrawContext:
     def gen_device(self) -> torch.device:
         return self.generator.device if self.generator is not None else self.device
 
+    def to_device(self, t: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
+        """`t` on the pixels' device. Host-to-device copies are issued non-blocking (the source is staged
+        before the call returns), so a CPU generator feeding a CUDA batch never waits for the GPU."""
+        return t.to(self.device, dtype, non_blocking=t.device != self.device)
+
     def rand(self, *shape: int) -> torch.Tensor:
         """U[0, 1) of `shape`, on the pixels' device."""
-        return torch.rand(*shape, generator=self.generator, device=self.gen_device).to(self.device)
+        return self.to_device(torch.rand(*shape, generator=self.generator, device=self.gen_device))
 
     def bernoulli(self, prob: torch.Tensor, *shape: int) -> torch.Tensor:
         """Float 0/1 field of `shape` (first dimension B), 1 with probability round(256·prob[b])/256.
@@ -86,36 +91,42 @@ class DrawContext:
         n = math.prod(shape)
         words = torch.randint(-2**63, 2**63 - 1, ((n + 7) // 8,), dtype=torch.int64, generator=self.generator,
                               device=self.gen_device)
-        bits = words.view(torch.uint8)[:n].view(shape).to(self.device)
+        bits = self.to_device(words.view(torch.uint8)[:n].view(shape))
         # P(bits >= t) = 1 - t / 256 = round(256·prob) / 256 for t = 256 - round(256·prob)
         threshold = (256 - torch.round(real(prob) * 256)).view(-1, *([1] * (len(shape) - 1)))
-        dtype = torch.int16 if bool((threshold > 255).any()) else torch.uint8  # 256 needs more than a byte
+        # 256 needs more than a byte; on a GPU int16 always, rather than wait for the check
+        dtype = torch.int16 if self.device.type != "cpu" or bool((threshold > 255).any()) else torch.uint8
         field = torch.empty(shape, dtype=self.dtype, device=self.device)
         return torch.ge(bits, threshold.to(dtype), out=field)
 
     def randn(self, *shape: int) -> torch.Tensor:
         """Standard normal of `shape`, on the pixels' device."""
-        return torch.randn(*shape, generator=self.generator, device=self.gen_device).to(self.device)
+        return self.to_device(torch.randn(*shape, generator=self.generator, device=self.gen_device))
 
     def randint(self, high: torch.Tensor | int, n: int | None = None) -> torch.Tensor:
         """Integers uniform in [0, high) per sample (high may differ per sample; high >= 1)."""
-        high_t = torch.as_tensor(high, device=self.device)
         n = self.batch if n is None else n
         u = real(self.rand(n))
-        return torch.minimum((u * high_t).floor().long(), high_t.long() - 1)
+        if isinstance(high, torch.Tensor):
+            return torch.minimum((u * high).floor().long(), high.long() - 1)
+        return (u * high).floor().long().clamp_(max=int(high) - 1)
 
     def beta(self, alpha: float, n: int | None = None) -> torch.Tensor:
         """Beta(α, α) per sample, float64 (float32 on MPS) on the pixels' device."""
         if not alpha > 0:
             raise MixError(f"alpha must be > 0 for Beta(α, α), got {alpha}")
-        u = self.rand(self.batch if n is None else n)
-        return beta_quantile(alpha, u).to(self.device, real_dtype(self.device))
+        u = torch.rand(self.batch if n is None else n, generator=self.generator, device=self.gen_device)
+        return self.to_device(beta_quantile(alpha, u), real_dtype(self.device))
 
     def lam_or_beta(self) -> torch.Tensor:
         """λ per sample: the caller's fixed λ, else Beta(α, α) (shape (B,), see real_dtype)."""
         if self.lam is not None:
-            lam = torch.as_tensor(self.lam, dtype=real_dtype(self.device), device=self.device)
-            if bool(((lam < 0) | (lam > 1)).any()):
+            if not isinstance(self.lam, torch.Tensor):  # a number: checked on the host, then a fill
+                if not 0 <= self.lam <= 1:
+                    raise MixError(f"λ must lie in [0, 1], got {self.lam}")
+                return torch.full((self.batch,), float(self.lam), dtype=real_dtype(self.device), device=self.device)
+            lam = self.to_device(self.lam, real_dtype(self.device))
+            if lam.device.type == "cpu" and bool(((lam < 0) | (lam > 1)).any()):  # on a GPU this check would wait
                 raise MixError(f"λ must lie in [0, 1], got {self.lam}")
             return lam.expand(self.batch).clone() if lam.dim() == 0 else lam.reshape(self.batch)
         return self.beta(self.alpha)

@@ -205,7 +205,7 @@ class OneInputMask(Method):
         if not any(fill):
             torch.mul(x, m, out=out)
         else:
-            colour = torch.tensor(fill, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
+            colour = c.ctx.to_device(torch.tensor(fill, dtype=x.dtype)).view(1, -1, 1, 1)
             torch.lerp(colour, x, m, out=out)
 
     def masks(self, c):
