@@ -82,3 +82,17 @@ def test_the_gallery_mixes_it_with_its_maps(probe):
     titles = [c for img in at.main.image for c in img.captions]
     assert any(t.startswith("Probe guided (test) · ") for t in titles), titles
     assert probe == [1, 1]  # its maps, one per photo, through the app's per-image cache
+
+
+def test_every_declared_map_kind_and_view_is_registered_and_needs_agrees():
+    """What each method declares resolves: its map kinds and guide views are registered, and its spec's
+    `needs` (what the app tells a user: nothing, saliency, a pretrained model) says what those kinds use."""
+    from mixviz.registry import map_kind
+    from mixviz.viz.guides import GUIDE_VIEWS
+
+    for name, spec in METHODS.items():
+        kinds = [map_kind(n.kind) for n in spec.impl.guide_maps(spec.defaults())]
+        assert set(spec.impl.guide_views) <= set(GUIDE_VIEWS), name
+        expected = "model" if any(k.uses_model for k in kinds) else "saliency" if kinds else "none"
+        assert spec.needs == expected, name
+        assert bool(kinds) == bool(spec.impl.guide_views), name  # a guided method explains itself
