@@ -127,6 +127,8 @@ def main(argv=None):
     parser.add_argument("--methods", nargs="*", default=None, help="mix_batch rows (default: every two-input method)")
     parser.add_argument("--mixers", nargs="*", default=None, choices=list(MIXERS),
                         help="mixviz.Mixer rows: two ({mixup: .5, cutmix: .5}), cutmix, cutmix-uint8 (default: all)")
+    parser.add_argument("--peer-kinds", nargs="*", default=None,
+                        help="only the peers of these kinds: mixup, cutmix, mixup+cutmix, 'cutmix uint8' (default: all)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds over all rows, interleaved; each figure is the median over the rounds")
     parser.add_argument("--entry", help=argparse.SUPPRESS)  # internal: time one entry and print JSON
@@ -141,7 +143,8 @@ def main(argv=None):
     probe = torch.rand(2, 3, 8, 8)
     mixer_rows = list(MIXERS) if args.mixers is None else args.mixers
     listed = peers(probe, torch.zeros(2, dtype=torch.long), CLASSES, probe.to(torch.uint8))
-    entries = [f"peer:{p}" for p in listed] + names + [f"mixer:{m}" for m in mixer_rows]
+    entries = ([f"peer:{p}" for p, (kind, _) in listed.items() if args.peer_kinds is None or kind in args.peer_kinds]
+               + names + [f"mixer:{m}" for m in mixer_rows])
     passthrough = ["--batch", str(args.batch), "--size", str(args.size), "--repeats", str(args.repeats),
                    "--threads", str(args.threads)] + (["--device", args.device] if args.device else [])
     rounds: dict[str, list[dict]] = {entry: [] for entry in entries}

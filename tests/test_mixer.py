@@ -199,8 +199,22 @@ def test_reused_buffer_is_the_same_storage_and_holds_the_latest_batch():
             assert torch.equal(b, fresh(inp, y)[0]) and not torch.equal(b, a_copy)  # overwritten by the next call
     other = mixviz.Mixer("cutmix", num_classes=N, seed=0, reuse_buffer=True)
     small, _ = other(x[:4], y[:4])
-    big, _ = other(x, y)  # one buffer per shape
+    big, _ = other(x, y)  # one buffer per shape: an epoch's last, smaller batch keeps the full one
     assert small.shape[0] == 4 and big.shape[0] == 12 and small.data_ptr() != big.data_ptr()
+    assert other(x[:4], y[:4])[0] is small and other(x, y)[0] is big
+
+
+@pytest.mark.parametrize("methods", ["cutmix", {"mixup": 1, "cutmix": 1}])
+def test_without_reuse_every_call_returns_a_new_tensor_that_later_calls_leave_alone(methods):
+    x, y = batch()
+    x8 = (x * 255).to(torch.uint8)
+    for inp in (x, x8):
+        mixer = mixviz.Mixer(methods, num_classes=N, seed=0)  # its internal buffers are kept, its results not
+        first, y1 = mixer(inp, y)
+        kept, kept_y = first.clone(), y1.clone()
+        second, y2 = mixer(inp, y)
+        assert second.data_ptr() != first.data_ptr() and y2.data_ptr() != y1.data_ptr()
+        assert torch.equal(first, kept) and torch.equal(y1, kept_y) and not torch.equal(second, first)
 
 
 @pytest.mark.parametrize("kwargs, message", [
