@@ -211,6 +211,8 @@ def mix_batch(method: str, x: torch.Tensor, y: torch.Tensor | None = None, num_c
               alpha: float | None = None, label_smoothing: float = 0.0, out: torch.Tensor | None = None,
               maps: torch.Tensor | None = None, **params: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Mix a training batch x (B, C, H, W), float in [0, 1], on its own device; returns (x_mixed, y_soft).
+    Methods that only copy pixels (CutMix, the concat family, Cutout, …: Method.copies_pixels) also mix a
+    uint8 batch as it is, with the pixels the float batch would get.
 
     Sample i is mixed with x[i − 1] (and x[i − 2], x[i − 3] for four-input methods), as torchvision's
     `roll` pairing does, except where a method picks partners from the labels (BC and BC+ pair each
@@ -226,7 +228,7 @@ def mix_batch(method: str, x: torch.Tensor, y: torch.Tensor | None = None, num_c
     alpha = _alpha(spec, alpha)
     _check_common(alpha, lam)
     config = resolve_params(spec, params)
-    out = _check_batch(x, out)
+    out = _check_batch(x, out, spec)
     L.check_eps(label_smoothing)
     b, ch, h, w = x.shape
     targets = None
@@ -263,13 +265,17 @@ def mix_batch(method: str, x: torch.Tensor, y: torch.Tensor | None = None, num_c
     return out, L.smooth(y_soft, label_smoothing)
 
 
-def _check_batch(x: torch.Tensor, out: torch.Tensor | None) -> torch.Tensor:
-    """`out` checked against the batch x (a new tensor like x where None), or MixError."""
+def _check_batch(x: torch.Tensor, out: torch.Tensor | None, spec: MethodSpec) -> torch.Tensor:
+    """`out` checked against the batch x (a new tensor like x where None), or MixError. uint8 batches are
+    mixed as they are by methods that only copy pixels (Method.copies_pixels: the same pixels a float
+    batch would get, rounded); the others need floats."""
     if not isinstance(x, torch.Tensor) or x.dim() != 4:
         raise MixError(f"x must be a (B, C, H, W) tensor, got {type(x).__name__} "
                        f"{tuple(x.shape) if isinstance(x, torch.Tensor) else ''}")
-    if not x.is_floating_point():
-        raise MixError(f"x must be a float tensor in [0, 1], got {x.dtype}; convert with x.float() / 255")
+    if not x.is_floating_point() and not (x.dtype == torch.uint8 and spec.impl.copies_pixels):
+        raise MixError(f"x must be a float tensor in [0, 1], got {x.dtype}; convert with x.float() / 255"
+                       + (" (uint8 batches are mixed as they are only by methods that copy pixels)"
+                          if x.dtype == torch.uint8 else ""))
     if x.shape[0] == 0:
         raise MixError("x is an empty batch")
     if out is None:

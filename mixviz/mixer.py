@@ -95,7 +95,8 @@ class Mixer:
     samples left unmixed.
 
     x: (B, C, H, W) float in [0, 1] (float16, bfloat16, float32, float64: returned in the same dtype), or
-    uint8 in 0–255 (mixed as float32 x/255, returned as uint8, rounded). Methods whose training output is
+    uint8 in 0–255, returned as uint8: mixed as it is where every chosen method only copies pixels (CutMix,
+    the concat family, Cutout, …: Method.copies_pixels), else as float32 x/255, rounded. Methods whose training output is
     not an image (BC+, zero-mean) refuse uint8, and cannot share a batch with other methods or with
     unmixed samples. y_soft: float32 (B, N), or None where y is None.
     """
@@ -251,7 +252,8 @@ class Mixer:
             if maps.shape[:1] != (b,):
                 raise MixError(f"maps must be one (H, W) map per image of x ({b}), got shape {tuple(maps.shape)}")
             maps = maps.to(x.device)
-        u8 = x.dtype == torch.uint8
+        # uint8 through a float copy, unless every chosen method only copies pixels (then as it is: same pixels)
+        u8 = x.dtype == torch.uint8 and not all(METHODS[m].impl.copies_pixels for m in self.methods)
         if u8:
             if self._raw:
                 raise MixError(f"{self.methods[0]} returns a raw zero-mean input, not an image in [0, 1], so it has no "

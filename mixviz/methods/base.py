@@ -75,6 +75,7 @@ class Method:
     distinct_classes = False  # the paper mixes only images of different classes
     maps_any_size = False  # True where `maps` may be a coarse grid (the method pools them itself)
     guide_views: tuple[str, ...] = ()  # names of the pictures (mixviz.viz.guides.GUIDE_VIEWS) that explain a mix
+    copies_pixels = False  # every output pixel is an input pixel or a constant fill: apply runs on uint8 too
 
     def draw(self, c: Call) -> Draws:
         raise NotImplementedError
@@ -162,6 +163,9 @@ class TwoInputMask(Method):
         raise NotImplementedError
 
     def apply(self, c, out):
+        if not out.is_floating_point():  # an integer batch: a method that copies pixels selects them
+            torch.where(self.mask1(c, torch.float32) > 0.5, c.xs[1], c.xs[0], out=out)
+            return
         torch.lerp(c.xs[0], c.xs[1], self.mask1(c, c.xs[0].dtype), out=out)
 
     def masks(self, c):
@@ -190,6 +194,8 @@ class TwoInputPaste(TwoInputMask):
 class OneInputMask(Method):
     """One input, with parts replaced by a constant fill: out = m·x + (1 − m)·fill."""
 
+    copies_pixels = True
+
     def mask0(self, c: Call, dtype: torch.dtype) -> torch.Tensor:
         """(B, 1, H, W) share of the input kept, in `dtype` on the call's device."""
         raise NotImplementedError
@@ -200,8 +206,12 @@ class OneInputMask(Method):
 
     def apply(self, c, out):
         x = c.xs[0]
-        m = self.mask0(c, x.dtype)
         fill = self.fill(c)
+        if not out.is_floating_point():  # uint8: the fill rounded to 0–255, as a float mix rounded would be
+            colour = c.ctx.to_device(torch.tensor([round(255 * f) for f in fill], dtype=x.dtype)).view(1, -1, 1, 1)
+            torch.where(self.mask0(c, torch.float32) > 0.5, x, colour, out=out)
+            return
+        m = self.mask0(c, x.dtype)
         if not any(fill):
             torch.mul(x, m, out=out)
         else:

@@ -71,6 +71,8 @@ def box_paste_weights(c: Call) -> torch.Tensor:
             r"\quad \lambda' = 1 - \frac{|\text{box} \cap \text{image}|}{WH},\quad \tilde y = \lambda' y_A + (1-\lambda') y_B",
 )
 class CutMix(TwoInputMask):
+    copies_pixels = True
+
     def draw(self, c):
         d = c.ctx
         lam = d.lam_or_beta()
@@ -260,6 +262,8 @@ class FMix(TwoInputMask):
     Spectral components weaker than 10⁻⁴ of the strongest are not drawn (for δ = 3 that is 97% of
     them): together they would move the map by about 0.1% of its spread. The map is then the
     inverse FFT of what is left, computed as two small matmuls (`low_frequency_field`)."""
+
+    copies_pixels = True
 
     SUBSAMPLE = 2048
     WEAKEST = 1e-4

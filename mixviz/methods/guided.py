@@ -52,6 +52,8 @@ class SaliencyMix(TwoInputMask):
     (see mixviz.maps.saliency.static_saliency and tests/reference/test_saliencymix.py). The paper's accuracies
     were obtained with that peak."""
 
+    copies_pixels = True
+
     guide_views = ("saliency_peak",)
 
     def guide_maps(self, config):
@@ -103,6 +105,8 @@ class SaliencyMix(TwoInputMask):
 class AttentiveMix(TwoInputMask):
     """Attention comes from `maps` (any size, average-pooled to the grid) or from the best available
     pretrained model (mixviz.load_model()). Grid cells span [⌈kH/G⌉, ⌈(k+1)H/G⌉)."""
+
+    copies_pixels = True
 
     maps_any_size = True
     guide_views = ("attention_cells",)
@@ -296,6 +300,8 @@ class TdAttenMix(TwoInputPaste):
     the attention summed over each window of s × s tokens (stride one token), as the reference's unfold.
     The attention share of the first image is what it keeps of its attention over that plus what the
     pasted square brings of the second's; label weights are λ' (with the square's pixel area) and 1 − λ'."""
+
+    copies_pixels = True
 
     guide_views = ("attention_squares",)
 

@@ -39,6 +39,8 @@ def _w(share0: torch.Tensor) -> torch.Tensor:
 class _ShareDrawn(TwoInputMask):
     """A two-input method whose draw records the first image's actual share of the pixels as "share0"."""
 
+    copies_pixels = True
+
     def weights(self, c):
         """The actual shares of the pixels: the first image's and the rest."""
         return _w(c.draws["share0"])
@@ -261,6 +263,8 @@ class RandomElements(_RandomField):
 )
 class Ricap(Method):
     """Tiles in reading order: 0 top-left (h × w), 1 top-right, 2 bottom-left, 3 bottom-right."""
+
+    copies_pixels = True
 
     def draw(self, c):
         d = c.ctx
