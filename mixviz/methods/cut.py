@@ -56,6 +56,20 @@ def box_map(boxes: dict, height: int, width: int, dtype=torch.float32) -> torch.
     return outer(band(height, boxes["y1"], boxes["y2"]), band(width, boxes["x1"], boxes["x2"]), dtype)
 
 
+def paste_or_blend(method: TwoInputMask, c: Call, boxes: dict, out: torch.Tensor) -> None:
+    """Input 0 with input 1's pixels in each sample's box [y1, y2) × [x1, x2) (the same box in both). On a
+    CPU a copy and one slice copy per sample (a third of the masked blend's time on floats, a fifth on
+    uint8); elsewhere the masked blend, which needs the boxes on no host."""
+    if out.device.type != "cpu":
+        TwoInputMask.apply(method, c, out)
+        return
+    x0, x1 = c.xs
+    out.copy_(x0)
+    for i, (t, b, l, r) in enumerate(torch.stack([boxes[k] for k in ("y1", "y2", "x1", "x2")], 1).tolist()):
+        if b > t and r > l:
+            out[i, :, t:b, l:r] = x1[i, :, t:b, l:r]
+
+
 def box_paste_weights(c: Call) -> torch.Tensor:
     """Label weights (B, 2) of a paste whose box [y1, y2) × [x1, x2) (in c.draws) holds input 1."""
     return _areas_w(box_area(c.draws), c.height, c.width)
@@ -83,6 +97,9 @@ class CutMix(TwoInputMask):
 
     def mask1(self, c, dtype):
         return box_map(c.draws, c.height, c.width, dtype)
+
+    def apply(self, c, out):
+        paste_or_blend(self, c, c.draws, out)
 
     def weights(self, c):
         """λ' = 1 − (clipped box area)/(HW) and 1 − λ'."""

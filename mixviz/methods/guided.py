@@ -14,7 +14,7 @@ from ..registry import register
 from ..sampling import centred_boxes, real
 from ..types import MapNeed, ParamSpec
 from .base import TwoInputMask, TwoInputPaste, cell_index
-from .cut import _areas_w, box_area, box_map, cutmix_box_size
+from .cut import _areas_w, box_area, box_map, cutmix_box_size, paste_or_blend
 
 # OpenCV's static saliency detectors, and what the fine-grained one is given (mixviz.maps.saliency)
 KINDS = ("fine_grained", "spectral_residual")
@@ -75,6 +75,9 @@ class SaliencyMix(TwoInputMask):
 
     def mask1(self, c, dtype):
         return box_map(self._boxes(c), c.height, c.width, dtype)
+
+    def apply(self, c, out):
+        paste_or_blend(self, c, self._boxes(c), out)
 
     def weights(self, c):
         """λ' = 1 − (clipped box area)/(HW) and 1 − λ'."""
