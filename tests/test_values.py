@@ -367,3 +367,20 @@ def test_lam_corrected_is_the_labels_share_wherever_it_differs_from_lam(images):
     assert r.lam_corrected == pytest.approx(11 / 30) and r.label_rule == "area"
     r = mixviz.mix("cutmix", x, lam=0.37, seed=2)
     assert r.lam_corrected == pytest.approx(float(r.weights[0]))
+
+
+@pytest.mark.parametrize("use_out", [False, True])
+def test_bc_partners_blend_by_value_and_leave_x_alone(images, use_out):
+    """BC pairs each sample with one of another class, gathered straight into the output: every sample is
+    r·x_i + (1 − r)·x_j for the partner j its label names, and x itself is untouched."""
+    x = images(8, 12, 16, seed=4)
+    before = x.clone()
+    out = torch.empty_like(x) if use_out else None
+    xm, ys = mixviz.mix_batch("bc", x, torch.arange(8), num_classes=8, generator=torch.Generator().manual_seed(2),
+                              out=out)
+    assert torch.equal(x, before)
+    for i in range(8):
+        r = float(ys[i, i])
+        j = int(torch.cat([ys[i, :i], torch.tensor([-1.0]), ys[i, i + 1:]]).argmax())
+        assert j != i and float(ys[i, j]) == pytest.approx(1 - r)
+        torch.testing.assert_close(xm[i], r * x[i] + (1 - r) * x[j], atol=1e-6, rtol=0)

@@ -76,6 +76,7 @@ class Method:
     maps_any_size = False  # True where `maps` may be a coarse grid (the method pools them itself)
     guide_views: tuple[str, ...] = ()  # names of the pictures (mixviz.viz.guides.GUIDE_VIEWS) that explain a mix
     copies_pixels = False  # every output pixel is an input pixel or a constant fill: apply runs on uint8 too
+    pointwise = False  # apply reads each output pixel from that pixel of its inputs only (one may be `out` itself)
 
     def draw(self, c: Call) -> Draws:
         raise NotImplementedError

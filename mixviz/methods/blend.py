@@ -47,6 +47,8 @@ def other_class_partners(c: Call, y: torch.Tensor) -> torch.Tensor:
     label_rule="area",
 )
 class Mixup(TwoInputMask):
+    pointwise = True
+
     def draw(self, c):
         return _ratio(c.ctx.lam_or_beta())
 
@@ -121,6 +123,7 @@ class BetweenClassPlus(Method):
     μ and σ are each image's scalar mean and standard deviation over all channels and pixels."""
 
     distinct_classes = True
+    pointwise = True
 
     def draw(self, c):
         return _ratio(c.ctx.lam_or_uniform())
