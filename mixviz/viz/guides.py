@@ -103,26 +103,35 @@ def _attention_cells(r, inputs, alpha, of):
              f"grid: the {len(i['cells_pasted'])} cells pasted", img)]
 
 
+def _replaced_and_taken(inputs, maps, replaced, taken, alpha, captions) -> list[tuple[str, Image.Image]]:
+    """Input 1 on its map with the box it loses (y1, y2, x1, x2) in red, input 2 on its map with the box it
+    gives in green: the two pictures of a paste between boxes (SnapMix, TdAttenMix)."""
+    pictures = []
+    for j, (box, colour) in enumerate(((replaced, REPLACED), (taken, TAKEN))):
+        img = to_pil(overlay(inputs[j], maps[j], alpha))
+        _rect(img, *box, colour)
+        pictures.append((captions[j], img))
+    return pictures
+
+
 @guide_view("semantic_boxes")
 def _semantic_boxes(r, inputs, alpha, of):
     i = r.info
-    a = to_pil(overlay(inputs[0], i["spm"][0], alpha))
-    _rect(a, i["y1"], i["y2"], i["x1"], i["x2"], REPLACED)
-    b = to_pil(overlay(inputs[1], i["spm"][1], alpha))
-    _rect(b, i["y1_src"], i["y2_src"], i["x1_src"], i["x2_src"], TAKEN)
-    return [(f"SPM of input 1, its CAM{of(0)}: box replaced, ρa = {i['rho_a']:.3f}", a),
-            (f"SPM of input 2, its CAM{of(1)}: box taken, ρb = {i['rho_b']:.3f}", b)]
+    return _replaced_and_taken(inputs, i["spm"], (i["y1"], i["y2"], i["x1"], i["x2"]),
+                               (i["y1_src"], i["y2_src"], i["x1_src"], i["x2_src"]), alpha,
+                               (f"SPM of input 1, its CAM{of(0)}: box replaced, ρa = {i['rho_a']:.3f}",
+                                f"SPM of input 2, its CAM{of(1)}: box taken, ρb = {i['rho_b']:.3f}"))
 
 
 @guide_view("attention_squares")
 def _attention_squares(r, inputs, alpha, of):
     i = r.info
-    a = to_pil(overlay(inputs[0], i["attention"][0], alpha))
-    _rect(a, i["y1"], i["y2"], i["x1"], i["x2"], REPLACED)
-    b = to_pil(overlay(inputs[1], i["attention"][1], alpha))
-    _rect(b, i["src_y"], i["src_y2"], i["src_x"], i["src_x2"], TAKEN)
-    return [(f"attention of input 1 (its SPM{of(0)}, with saliency): its least attended square is replaced", a),
-            (f"attention of input 2 (its SPM{of(1)}, with saliency): its most attended square is taken", b)]
+    return _replaced_and_taken(inputs, i["attention"], (i["y1"], i["y2"], i["x1"], i["x2"]),
+                               (i["src_y"], i["src_y2"], i["src_x"], i["src_x2"]), alpha,
+                               (f"attention of input 1 (its SPM{of(0)}, with saliency): its least attended square "
+                                "is replaced",
+                                f"attention of input 2 (its SPM{of(1)}, with saliency): its most attended square "
+                                "is taken"))
 
 
 @guide_view("puzzle_blocks")
