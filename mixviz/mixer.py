@@ -21,10 +21,10 @@ from typing import Any, Mapping, Sequence
 
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 from torch.utils.data import default_collate, get_worker_info
 
 from . import METHODS, MixError, mix_batch
+from .labels import one_hot
 
 
 def derive_seed(seed: int, rank: int = 0, worker_seed: int | None = None) -> int:
@@ -219,18 +219,9 @@ class Mixer:
             raise MixError(f"y must be a tensor of class indices (B,) or targets (B, N), got {type(y).__name__}")
         if y.shape[:1] != (batch,) or y.dim() not in (1, 2):
             raise MixError(f"y must be class indices ({batch},) or targets ({batch}, N), got shape {tuple(y.shape)}")
-        y = y.to(device, non_blocking=True)
-        if y.dim() == 2:
-            if self.num_classes is not None and y.shape[1] != self.num_classes:
-                raise MixError(f"targets have {y.shape[1]} columns but num_classes is {self.num_classes}")
-            return y.to(torch.float32)
-        if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
+        if y.dim() == 1 and (y.is_floating_point() or y.is_complex() or y.dtype == torch.bool):
             raise MixError(f"class indices must be integers, got {y.dtype}")
-        if self.num_classes is None:
-            raise MixError("num_classes is needed to turn class indices into targets")
-        if y.device.type == "cpu" and (int(y.min()) < 0 or int(y.max()) >= self.num_classes):
-            raise MixError(f"class indices must lie in [0, {self.num_classes}), got {int(y.min())}..{int(y.max())}")
-        return F.one_hot(y.long(), self.num_classes).to(torch.float32)
+        return one_hot(y.to(device, non_blocking=True), self.num_classes)
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor | None = None,
                  maps: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
