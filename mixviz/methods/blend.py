@@ -12,8 +12,9 @@ from ..sampling import real, real_dtype
 from .base import Call, Draws, Method, TwoInputMask
 
 
-def _as_map(lam: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    return lam.to(like.dtype).view(-1, 1, 1, 1)
+def _as_map(lam: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """Per-sample values (B,) as a (B, 1, 1, 1) map in `dtype`."""
+    return lam.to(dtype).view(-1, 1, 1, 1)
 
 
 def _ratio(lam: torch.Tensor) -> Draws:
@@ -53,7 +54,7 @@ class Mixup(TwoInputMask):
         return _ratio(c.ctx.lam_or_beta())
 
     def mask1(self, c, dtype):
-        return (1 - c.draws["lam"]).to(dtype).view(-1, 1, 1, 1)
+        return _as_map(1 - c.draws["lam"], dtype)
 
     def weights(self, c):
         """λ and 1 − λ."""
@@ -156,17 +157,17 @@ class BetweenClassPlus(Method):
         pp, m1, m2 = self._coefficients(c)
         scale = 1 / torch.sqrt(pp**2 + (1 - pp) ** 2)
         # s·(p(x1 − μ1) + (1 − p)(x2 − μ2)) = s·lerp(x2, x1, p) − s·(p μ1 + (1 − p) μ2)
-        torch.lerp(xs[1], xs[0], _as_map(pp, xs[0]), out=out)
-        out.mul_(_as_map(scale, out)).sub_(_as_map(scale * (pp * m1 + (1 - pp) * m2), out))
+        torch.lerp(xs[1], xs[0], _as_map(pp, xs[0].dtype), out=out)
+        out.mul_(_as_map(scale, out.dtype)).sub_(_as_map(scale * (pp * m1 + (1 - pp) * m2), out.dtype))
 
     def display(self, c, out):
         _, m1, m2 = self._coefficients(c)
         r = c.draws["lam"]
-        return (out + _as_map(r * m1 + (1 - r) * m2, out)).clamp(0, 1)
+        return (out + _as_map(r * m1 + (1 - r) * m2, out.dtype)).clamp(0, 1)
 
     def masks(self, c):
         """Share of each input: the σ-corrected ratio p and 1 − p (before energy rescaling)."""
-        pp = self._coefficients(c)[0].float().view(-1, 1, 1, 1).expand(-1, 1, c.height, c.width)
+        pp = _as_map(self._coefficients(c)[0], torch.float32).expand(-1, 1, c.height, c.width)
         return torch.cat([pp, 1 - pp], 1)
 
     def weights(self, c):
