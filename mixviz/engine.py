@@ -67,7 +67,7 @@ def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequenc
     sources = [slice(i, i + 1) for i in range(k)]
     out = torch.empty_like(x[:1])
     impl = spec.impl
-    c, guide = run(impl, ctx, config, x, out, lambda c: (sources, [(slice(0, 1), sources)]), maps, chosen)
+    c, guide, _ = run(impl, ctx, config, x, out, lambda c: (sources, [(slice(0, 1), sources)]), maps, chosen)
     c.xs = [x[s] for s in sources]
     image = impl.display(c, out)[0]
     masks = impl.masks(c)
@@ -129,13 +129,13 @@ def _check_classes(classes: Sequence[int] | None, k: int) -> tuple[int, ...] | N
 
 
 def run(impl: Method, ctx: DrawContext, config: dict, x: torch.Tensor, out: torch.Tensor, pairing,
-        maps: torch.Tensor | None = None, classes: Sequence[int] | None = None) -> tuple[Call, torch.Tensor | None]:
+        maps: torch.Tensor | None = None, classes: Sequence[int] | None = None) -> tuple[Call, torch.Tensor | None, list]:
     """A method's lifecycle on the images x (N, C, H, W), writing the mixed batch into `out`.
 
     `pairing(c)` (after the draw) gives the sources of each input (sources[j] indexes x: the images
     that are input j of every sample) and the segments the batch is applied in ((samples, sources) with
     slices where they can be, so inputs are views, not copies). Returns the call (without pixels: xs is
-    None) and the guide maps (N, H, W) or None."""
+    None), the guide maps (N, H, W) or None, and the sources."""
     c = Call(ctx, config)
     c.draws = impl.draw(c)
     sources, segments = pairing(c)
@@ -153,7 +153,7 @@ def run(impl: Method, ctx: DrawContext, config: dict, x: torch.Tensor, out: torc
             mixed = torch.empty_like(xs[0])
             impl.apply(part, mixed)
             out.index_copy_(0, samples, mixed)
-    return c, guide
+    return c, guide, sources
 
 
 def _inputs_of(impl: Method, x: torch.Tensor, sources: list, dest: torch.Tensor | None) -> list[torch.Tensor]:
@@ -191,7 +191,7 @@ def guide_maps(impl: Method, config: dict, x: torch.Tensor, maps: torch.Tensor |
     return impl.combine_maps(config, computed)
 
 
-def _check_maps(maps: torch.Tensor | None, x: torch.Tensor, any_size: bool = False) -> torch.Tensor | None:
+def _check_maps(maps: torch.Tensor, x: torch.Tensor, any_size: bool = False) -> torch.Tensor:
     """`maps` as (N, H, W) floats on x's device, one per image of x (any (h, w) where the method pools
     them to a grid), or MixError."""
     maps = torch.as_tensor(maps)
@@ -254,24 +254,21 @@ def mix_batch(method: str, x: torch.Tensor, y: torch.Tensor | None = None, num_c
                            f"{tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__}")
         targets = L.one_hot(y.to(x.device), num_classes)
     impl = spec.impl
-    pairs = {}
 
     def pairing(c):
         k = impl.n_sources(c)
         every = torch.arange(b, device=x.device)
         partner = impl.partners(c, targets.argmax(1)) if targets is not None else None
         if partner is None:
-            pairs["sources"] = [(every - j) % b for j in range(k)]
-            return pairs["sources"], list(_segments(b, k, x.device))
-        pairs["sources"] = [every, partner]
-        return pairs["sources"], [(slice(0, b), [slice(0, b), partner])]  # samples in order: write out directly
+            return [(every - j) % b for j in range(k)], list(_segments(b, k, x.device))
+        return [every, partner], [(slice(0, b), [slice(0, b), partner])]  # samples in order: write out directly
 
     ctx = DrawContext(b, ch, h, w, x.device, x.dtype, generator, lam, alpha)
-    c, _ = run(impl, ctx, config, x, out, pairing, maps)
+    c, _, sources = run(impl, ctx, config, x, out, pairing, maps)
     if targets is None:
         return out, None
     weights = impl.weights(c).to(device=x.device, dtype=targets.dtype)
-    chosen = [targets[s] for s in pairs["sources"]]
+    chosen = [targets[s] for s in sources]
     if len(chosen) == 2:
         weights = impl.class_weights(c, weights, (chosen[0] == chosen[1]).all(1))
     if impl.label_rule(c) == "union":

@@ -23,7 +23,7 @@ def drawn(method: str, x: torch.Tensor, seed: int, lam, maps, **params):
     alpha = spec.alpha or 1.0
     ctx = DrawContext(1, 3, H, W, torch.device("cpu"), torch.float32, make_generator(seed), lam, alpha)
     sources = [slice(i, i + 1) for i in range(spec.n_inputs)]
-    c, _ = run(spec.impl, ctx, values, x, torch.empty(1, 3, H, W), lambda c: (sources, [(slice(0, 1), sources)]), maps)
+    c, _, _ = run(spec.impl, ctx, values, x, torch.empty(1, 3, H, W), lambda c: (sources, [(slice(0, 1), sources)]), maps)
     return spec.impl, c
 
 
