@@ -1,9 +1,11 @@
 """Plain data types of the public API: ParamSpec, MethodSpec, MixResult, and the library's errors."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 
 
@@ -17,7 +19,12 @@ class ImageError(ValueError):
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """One tunable parameter of a method, with the range a slider should offer."""
+    """One tunable parameter of a method, with the range a slider should offer.
+
+    Its kind follows from what is given: "choice" where `choices` are; otherwise the default's type, "bool",
+    "int" or "float"; and "point" where the default is None: a point (y, x) in fractions of the image's
+    height and width (each in [min, max]) that the method draws itself unless one is given (CutMix's box
+    centre)."""
 
     name: str
     default: Any
@@ -31,6 +38,8 @@ class ParamSpec:
     def kind(self) -> str:
         if self.choices is not None:
             return "choice"
+        if self.default is None:
+            return "point"
         if isinstance(self.default, bool):
             return "bool"
         if isinstance(self.default, int):
@@ -44,6 +53,8 @@ class ParamSpec:
             if value not in self.choices:
                 raise MixError(f"{where} must be one of {list(self.choices)}, got {value!r}")
             return value
+        if self.kind == "point":
+            return self._point(value, where)
         if self.kind == "bool":
             if not isinstance(value, (bool, int)):
                 raise MixError(f"{where} must be true or false, got {value!r}")
@@ -61,6 +72,31 @@ class ParamSpec:
         if (self.min is not None and number < self.min) or (self.max is not None and number > self.max):
             raise MixError(f"{where} must lie in [{self.min}, {self.max}], got {value!r}")
         return number
+
+    def _point(self, value: Any, where: str) -> tuple[float, float] | None:
+        """None (drawn), or `value` as a pair of floats (y, x), each finite and in [min, max]; else MixError.
+        Strings, mappings, sets and true/false values are not numbers here (each element may be a number's text)."""
+        if value is None:
+            return None
+        wrong = MixError(f"{where} must be None (drawn) or a point (y, x) of two numbers in [{self.min:g}, "
+                         f"{self.max:g}], fractions of the height and width; got {value!r}")
+        if isinstance(value, (str, bytes, dict, set, frozenset)) or not hasattr(value, "__iter__"):
+            raise wrong
+        pair = list(value)
+        if len(pair) != 2 or any(v is None or _is_flag(v) for v in pair):
+            raise wrong
+        try:
+            y, x = (float(v) for v in pair)
+        except (TypeError, ValueError):
+            raise wrong from None
+        if not all(math.isfinite(v) and self.min <= v <= self.max for v in (y, x)):
+            raise wrong
+        return (y, x)
+
+
+def _is_flag(v: Any) -> bool:
+    """Whether `v` is a true/false value (Python's, NumPy's or a boolean tensor's), which no point accepts."""
+    return isinstance(v, (bool, np.bool_)) or getattr(v, "dtype", None) in (torch.bool, np.bool_)
 
 
 @dataclass(frozen=True)

@@ -75,23 +75,61 @@ def box_paste_weights(c: Call) -> torch.Tensor:
     return _areas_w(box_area(c.draws), c.height, c.width)
 
 
+def centre_param(what: str) -> ParamSpec:
+    """The optional centre of `what` (a point (y, x) in fractions of H and W; None: drawn)."""
+    return ParamSpec("centre", None, 0.0, 1.0,
+                     help=f"the centre of {what} (row, column) as fractions of the height and width; "
+                          "None: drawn uniformly, as the authors draw it")
+
+
+def centre_pixel(fraction: float, n: int) -> int:
+    """The pixel row (or column) min(⌊fraction·n⌋, n − 1) of a given centre. fraction·n is taken to 10⁻⁹ first, so
+    that the centre reported for row c, c/n, lands on row c again (⌊(c/n)·n⌋ is c − 1 for some c and n)."""
+    return min(math.floor(fraction * n + 1e-9), n - 1)
+
+
+def fixed_centres(c: Call, cy: torch.Tensor, cx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The drawn integer centres cy, cx ((B,) or (B, n): sample b's first box in column 0), with the first box's
+    replaced by the call's `centre` where one is given. The centres are drawn either way, so that every other
+    draw of the call stays the same."""
+    centre = c.config.get("centre")
+    if centre is None:
+        return cy, cx
+    cy, cx = cy.clone(), cx.clone()
+    first = (slice(None), 0) if cy.dim() == 2 else (slice(None),)
+    cy[first] = centre_pixel(centre[0], c.height)
+    cx[first] = centre_pixel(centre[1], c.width)
+    return cy, cx
+
+
+def box_info(y1, y2, x1, x2, height: int, width: int) -> dict:
+    """The centre and the size of box [y1, y2) × [x1, x2) (before clipping) in fractions of H and W, for a UI
+    that draws and moves it: "centre" given back as the method's `centre` puts the box there again."""
+    return {"centre": [(y1 + y2) / 2 / height, (x1 + x2) / 2 / width],
+            "box_size": [(y2 - y1) / height, (x2 - x1) / width]}
+
+
 @register(
-    name="cutmix", title="CutMix", family="cut", n_inputs=2, params=(),
+    name="cutmix", title="CutMix", family="cut", n_inputs=2, params=(centre_param("the box"),),
     paper="Yun, Han, Oh, Chun, Choe & Yoo. CutMix: Regularization Strategy to Train Strong Classifiers "
           "with Localizable Features. ICCV 2019.",
     summary="A box of the second image is pasted into the first; the box has sides W√(1−λ) and H√(1−λ) "
-            "and a uniform centre, and is clipped at the border. The label uses the area actually pasted.",
+            "and a uniform centre (or a fixed one: the parameter centre), and is clipped at the border. The label uses "
+            "the area actually pasted.",
     formula=r"\tilde x = M \odot x_A + (1-M) \odot x_B,\quad r_w = W\sqrt{1-\lambda},\ r_h = H\sqrt{1-\lambda},"
             r"\quad \lambda' = 1 - \frac{|\text{box} \cap \text{image}|}{WH},\quad \tilde y = \lambda' y_A + (1-\lambda') y_B",
 )
 class CutMix(TwoInputMask):
+    """The centre is the reference's integer centre (randint(H), randint(W)); a given `centre` (y, x) fixes it at
+    pixel (⌊yH⌋, ⌊xW⌋) instead, for every sample (the centre is still drawn, so the other draws stay the same)."""
+
     copies_pixels = True
 
     def draw(self, c):
         d = c.ctx
         lam = d.lam_or_beta()
         box_h, box_w = cutmix_box_size(lam, d.height, d.width)
-        cy, cx = d.randint(d.height), d.randint(d.width)
+        cy, cx = fixed_centres(c, d.randint(d.height), d.randint(d.width))
         boxes = centred_boxes(cy, cx, box_h, box_w, d.height, d.width)
         return {"lam": lam, "lam_corrected": _areas_w(box_area(boxes), d.height, d.width)[:, 0], **boxes}
 
@@ -105,26 +143,34 @@ class CutMix(TwoInputMask):
         """λ' = 1 − (clipped box area)/(HW) and 1 − λ'."""
         return box_paste_weights(c)
 
+    def info(self, c):
+        p = c.draws
+        return {**super().info(c), **box_info(*(int(p[k + "_raw"][0]) for k in ("y1", "y2", "x1", "x2")),
+                                              c.height, c.width)}
+
 
 @register(
     name="cutout", title="Cutout", family="cut", n_inputs=1,
     params=(ParamSpec("size", 0.5, 0.05, 1.0, 0.05, "side of each square hole, as a fraction of the shorter image side"),
             ParamSpec("n_holes", 1, 1, 8, 1, "number of holes"),
-            FILL, GREY),
+            FILL, GREY, centre_param("the (first) hole")),
     paper="DeVries & Taylor. Improved Regularization of Convolutional Neural Networks with Cutout. arXiv:1708.04552, 2017.",
-    summary="A square hole with a uniformly drawn centre is cut out of the image; where it crosses the border "
-            "it is clipped. The label is unchanged. The hole shows ImageNet's mean colour by default, since the "
-            "authors cut it out of the normalised image (black and grey are options).",
+    summary="A square hole with a uniformly drawn centre (or a fixed one: the parameter centre) is cut out of the "
+            "image; where it crosses the border it is clipped. The label is unchanged. The hole shows ImageNet's "
+            "mean colour by default, since the authors cut it out of the normalised image (black and grey are options).",
     formula=r"\tilde x = M \odot x + (1-M)\cdot \text{fill},\quad \tilde y = y",
     uses_lam=False, label_rule="kept",
 )
 class Cutout(OneInputMask):
+    """Hole centres are the reference's integer centres; a given `centre` fixes the first hole's (as CutMix's),
+    for every sample, and the other holes are drawn as without it."""
+
     def draw(self, c):
         d = c.ctx
         side = max(1, round(c.config["size"] * min(d.height, d.width)))
         n = c.config["n_holes"]
-        cy = d.randint(d.height, d.batch * n).view(d.batch, n)
-        cx = d.randint(d.width, d.batch * n).view(d.batch, n)
+        cy, cx = fixed_centres(c, d.randint(d.height, d.batch * n).view(d.batch, n),
+                               d.randint(d.width, d.batch * n).view(d.batch, n))
         side_t = torch.full_like(cy, side)
         return centred_boxes(cy, cx, side_t, side_t, d.height, d.width)
 
@@ -137,6 +183,11 @@ class Cutout(OneInputMask):
         for i in range(1, holes["y1"].shape[1]):
             keep.mul_(1 - box_map({k: v[:, i] for k, v in holes.items()}, c.height, c.width, dtype))
         return keep
+
+    def info(self, c):
+        p = c.draws
+        return {**super().info(c), **box_info(*(int(p[k + "_raw"][0, 0]) for k in ("y1", "y2", "x1", "x2")),
+                                              c.height, c.width)}
 
 
 @register(
@@ -323,10 +374,12 @@ class FMix(TwoInputMask):
 @register(
     name="resizemix", title="ResizeMix", family="cut", n_inputs=2,
     params=(ParamSpec("scale_min", 0.1, 0.05, 1.0, 0.05, "α: smallest side scale τ of the pasted image"),
-            ParamSpec("scale_max", 0.8, 0.05, 1.0, 0.05, "β: largest side scale τ of the pasted image")),
+            ParamSpec("scale_max", 0.8, 0.05, 1.0, 0.05, "β: largest side scale τ of the pasted image"),
+            centre_param("the pasted image")),
     paper="Qin et al. ResizeMix: Mixing Data with Preserved Object Information and True Labels. arXiv:2012.11101, 2020.",
     summary="Instead of cutting a patch out of the second image, the whole second image is shrunk by τ ~ U(α, β) "
-            "and pasted at a random place, so its object is always visible. The label weight is the pasted area.",
+            "and pasted at a random place (or centred at a fixed one: the parameter centre, kept inside the image), "
+            "so its object is always visible. The label weight is the pasted area.",
     formula=r"\tau \sim U(\alpha, \beta),\quad P = \mathrm{Resize}(x_B, \tau),\quad \tilde x = \mathrm{Paste}(P, x_A),"
             r"\quad \lambda = \frac{|P|}{WH},\quad \tilde y = (1-\lambda) y_A + \lambda y_B",
     uses_lam=False,
@@ -334,7 +387,9 @@ class FMix(TwoInputMask):
 class ResizeMix(TwoInputPaste):
     """The patch is ⌊τH⌋ × ⌊τW⌋ (the aspect ratio kept) and lies wholly inside the image, so all of the
     second image is visible; it is resized bilinearly (F.interpolate, align_corners=False, no
-    antialiasing), as in mmpretrain's ResizeMix."""
+    antialiasing), as in mmpretrain's ResizeMix. A given `centre` (y, x) centres the patch there, for every
+    sample: its top-left corner is y1 = clamp(round(yH − ph/2), 0, H − ph) (round half to even), and the same
+    for x1, so that the patch stays inside (the corner is still drawn, so the other draws stay the same)."""
 
     def draw(self, c):
         d = c.ctx
@@ -345,6 +400,10 @@ class ResizeMix(TwoInputPaste):
         ph = (tau * d.height).floor().long().clamp_min(1)
         pw = (tau * d.width).floor().long().clamp_min(1)
         y1, x1 = d.randint(d.height - ph + 1), d.randint(d.width - pw + 1)
+        centre = c.config["centre"]
+        if centre is not None:
+            y1 = torch.minimum(torch.round(centre[0] * d.height - real(ph) / 2).long().clamp_min(0), d.height - ph)
+            x1 = torch.minimum(torch.round(centre[1] * d.width - real(pw) / 2).long().clamp_min(0), d.width - pw)
         return {"tau": tau, "y1": y1, "x1": x1, "y2": y1 + ph, "x2": x1 + pw}
 
     def mask1(self, c, dtype):
@@ -353,6 +412,10 @@ class ResizeMix(TwoInputPaste):
     def weights(self, c):
         """The pasted area's share |P|/(HW) for the second image."""
         return box_paste_weights(c)
+
+    def info(self, c):
+        p = c.draws
+        return {**super().info(c), **box_info(*(int(p[k][0]) for k in ("y1", "y2", "x1", "x2")), c.height, c.width)}
 
     def used(self, c, masks):
         """All of the second image (shrunk into the box); the first image outside the box."""
