@@ -5,6 +5,7 @@ batch-of-one case.
 from __future__ import annotations
 
 import operator
+from dataclasses import dataclass
 from typing import Any, Hashable, Sequence
 
 import torch
@@ -49,6 +50,36 @@ def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequenc
     guided by a class map (SnapMix, TdAttenMix, Puzzle Mix) compute it for each image's class in
     `classes` (indices of the model's classes, one per image; default: the model's top prediction).
     """
+    p = prepare(method, images, labels, device, lam, alpha, label_smoothing, num_classes, image_size, classes, params)
+    x, k = p.x, p.spec.n_inputs
+    _, ch, h, w = x.shape
+    ctx = DrawContext(1, ch, h, w, x.device, x.dtype, make_generator(seed), lam, p.alpha)
+    sources = [slice(i, i + 1) for i in range(k)]
+    out = torch.empty_like(x[:1])
+    c, guide, _ = run(p.spec.impl, ctx, p.config, x, out, lambda c: (sources, [(slice(0, 1), sources)]), maps,
+                      p.classes)
+    c.xs = [x[s] for s in sources]
+    return results(p, c, out, guide)[0]
+
+
+@dataclass
+class Prepared:
+    """A `mix` call's arguments checked and resolved: the method, its α and configuration, the images (K, C, H, W)
+    on the device, the label of each input, the classes of class-guided maps, and the smoothing."""
+
+    spec: MethodSpec
+    alpha: float
+    config: dict[str, Any]
+    x: torch.Tensor
+    names: list[Hashable]
+    classes: tuple[int, ...] | None
+    label_smoothing: float
+    num_classes: int | None
+
+
+def prepare(method: str, images, labels, device, lam, alpha, label_smoothing: float, num_classes: int | None,
+            image_size, classes, params: dict[str, Any]) -> Prepared:
+    """Check `mix`'s arguments (see there) and bring the images to one size on the device, or MixError."""
     spec = get(method)
     alpha = _alpha(spec, alpha)
     _check_common(alpha, lam)
@@ -59,40 +90,51 @@ def mix(method: str, images: Sequence[ImageLike] | torch.Tensor, labels: Sequenc
         raise MixError(f"{spec.title} mixes {k} image{'s' if k > 1 else ''}; got {x.shape[0]}")
     names = _names(spec, labels, label_smoothing, num_classes)
     chosen = _check_classes(classes, k)
+    return Prepared(spec, alpha, config, x.to(pick_device(device)), names, chosen, label_smoothing, num_classes)
 
-    dev = pick_device(device)
-    x = x.to(dev)
-    _, ch, h, w = x.shape
-    ctx = DrawContext(1, ch, h, w, dev, x.dtype, make_generator(seed), lam, alpha)
-    sources = [slice(i, i + 1) for i in range(k)]
-    out = torch.empty_like(x[:1])
-    impl = spec.impl
-    c, guide, _ = run(impl, ctx, config, x, out, lambda c: (sources, [(slice(0, 1), sources)]), maps, chosen)
-    c.xs = [x[s] for s in sources]
-    image = impl.display(c, out)[0]
+
+def results(p: Prepared, c: Call, out: torch.Tensor, guide: torch.Tensor | None) -> list[MixResult]:
+    """The MixResult of each sample of the call `c` (whose inputs c.xs are the images p.x, input j of every
+    sample being image j), which wrote `out`: masks, weights and the shown image for the whole call at once,
+    then each sample's label and info (impl.info on the call restricted to it, Call.take)."""
+    impl = p.spec.impl
+    dev = out.device
+    images = impl.display(c, out)
     masks = impl.masks(c)
+    used = impl.used(c, masks)
     weights = impl.weights(c)
-    if k == 2:
-        weights = impl.class_weights(c, weights, torch.tensor([names[0] == names[1]], device=weights.device))
-    weights = weights[0].to(dev, real_dtype(dev))
+    if p.spec.n_inputs == 2:
+        same = torch.full((weights.shape[0],), p.names[0] == p.names[1], dtype=torch.bool, device=weights.device)
+        weights = impl.class_weights(c, weights, same)
+    weights = weights.to(dev, real_dtype(dev))
     rule = impl.label_rule(c)
-    label = L.label_dict(names, weights.tolist(), union=rule == "union")
-    info = impl.info(c)
+    lam = c.draws.get("lam")
+    lams = lam.tolist() if lam is not None else [None] * weights.shape[0]
+    common = {"method": p.spec.name, "label_rule": rule, "maps": guide}
+    return [_result(p, c, i, out, common, image=images[i], masks=masks[i], used=used[i], weights=weights[i],
+                    shares=shares, lam=lams[i])
+            for i, shares in enumerate(weights.tolist())]
+
+
+def _result(p: Prepared, c: Call, i: int, out: torch.Tensor, common: dict, shares: list[float],
+            **fields: Any) -> MixResult:
+    """Sample i's MixResult, from its slices of the call's tensors (`fields`) and its label weights `shares`."""
+    impl, names, rule = p.spec.impl, p.names, common["label_rule"]
+    label = L.label_dict(names, shares, union=rule == "union")
+    info = impl.info(c.take(slice(i, i + 1), [x[i:i + 1] for x in c.xs]))
     if impl.distinct_classes and len(set(names)) < len(names):
-        info["note"] = f"{spec.title} mixes images of different classes; these share a class"
-    if label_smoothing:
-        label, other = L.smooth_label(label, label_smoothing, num_classes)
-        info["label_smoothing"] = {"eps": label_smoothing, "num_classes": num_classes, "each_other_class": other}
+        info["note"] = f"{p.spec.title} mixes images of different classes; these share a class"
+    if p.label_smoothing:
+        label, other = L.smooth_label(label, p.label_smoothing, p.num_classes)
+        info["label_smoothing"] = {"eps": p.label_smoothing, "num_classes": p.num_classes, "each_other_class": other}
     if type(impl).display is not Method.display:
-        info["raw"] = out[0]  # what training sees, before `display` made it viewable
-    lam_drawn = c.draws.get("lam")
-    lam_drawn = float(lam_drawn[0]) if lam_drawn is not None else None
+        info["raw"] = out[i]  # what training sees, before `display` made it viewable
+    lam = fields["lam"]
     corrected = info.get("lam_corrected")
-    if corrected is None and rule == "area" and lam_drawn is not None and float(weights[0]) != lam_drawn:
-        corrected = float(weights[0])  # λ's share after rounding to whole rows, pixels or a drawn field
-    return MixResult(method=spec.name, image=image, masks=masks[0], weights=weights, label=label, lam=lam_drawn,
-                     info=info, used=impl.used(c, masks)[0], label_rule=rule,
-                     lam_corrected=float(corrected) if corrected is not None else None, maps=guide)
+    if corrected is None and rule == "area" and lam is not None and shares[0] != lam:
+        corrected = shares[0]  # λ's share after rounding to whole rows, pixels or a drawn field
+    return MixResult(label=label, info=info, lam_corrected=float(corrected) if corrected is not None else None,
+                     **common, **fields)
 
 
 def _names(spec: MethodSpec, labels: Sequence[Hashable] | None, label_smoothing: float,
@@ -133,19 +175,21 @@ def run(impl: Method, ctx: DrawContext, config: dict, x: torch.Tensor, out: torc
     """A method's lifecycle on the images x (N, C, H, W), writing the mixed batch into `out`.
 
     `pairing(c)` (after the draw) gives the sources of each input (sources[j] indexes x: the images
-    that are input j of every sample) and the segments the batch is applied in ((samples, sources) with
-    slices where they can be, so inputs are views, not copies). Returns the call (without pixels: xs is
-    None), the guide maps (N, H, W) or None, and the sources."""
+    that are input j of every sample; an int j: image j is input j of every sample, as in a sweep) and the
+    segments the batch is applied in ((samples, sources) with slices where they can be, so inputs are views,
+    not copies). Returns the call (without pixels: xs is None), the guide maps (N, H, W) or None, and the
+    sources."""
     c = Call(ctx, config)
     c.draws = impl.draw(c)
     sources, segments = pairing(c)
     guide = guide_maps(impl, config, x, maps, classes)
-    c.inputs = _route(impl.per_image(c, x, guide), sources)
+    c.inputs = _route(impl.per_image(c, x, guide), sources, ctx.batch)
     c.draws.update(impl.plan(c))
     for samples, srcs in segments:
         if isinstance(samples, torch.Tensor):
             samples = samples.to(x.device)
-        xs = _inputs_of(impl, x, srcs, out[samples] if isinstance(samples, slice) else None)
+        n = len(range(*samples.indices(ctx.batch))) if isinstance(samples, slice) else samples.numel()
+        xs = _inputs_of(impl, x, srcs, out[samples] if isinstance(samples, slice) else None, n)
         part = c.take(samples, xs)
         if isinstance(samples, slice):
             impl.apply(part, out[samples])
@@ -156,13 +200,17 @@ def run(impl: Method, ctx: DrawContext, config: dict, x: torch.Tensor, out: torc
     return c, guide, sources
 
 
-def _inputs_of(impl: Method, x: torch.Tensor, sources: list, dest: torch.Tensor | None) -> list[torch.Tensor]:
-    """The inputs of a segment: views where a source is a slice, gathered rows otherwise. A pointwise
+def _inputs_of(impl: Method, x: torch.Tensor, sources: list, dest: torch.Tensor | None,
+               n: int) -> list[torch.Tensor]:
+    """The inputs of a segment of n samples: views where a source is a slice (or an int j: image j for every
+    sample, a view that repeats it n times), gathered rows otherwise. A pointwise
     method (Method.pointwise) has one gathered input gathered straight into its segment of `out` (`dest`),
     which it then blends in place: no 38 MB temporary, whose page faults cost more than the blend."""
     xs = []
     for s in sources:
-        if isinstance(s, slice):
+        if isinstance(s, int):
+            xs.append(x[s:s + 1].expand(n, *x.shape[1:]))
+        elif isinstance(s, slice):
             xs.append(x[s])
         elif dest is not None and impl.pointwise:
             xs.append(torch.index_select(x, 0, s.to(x.device), out=dest))
@@ -173,21 +221,26 @@ def _inputs_of(impl: Method, x: torch.Tensor, sources: list, dest: torch.Tensor 
 
 
 def guide_maps(impl: Method, config: dict, x: torch.Tensor, maps: torch.Tensor | None,
-               classes: Sequence[int] | None = None) -> torch.Tensor | None:
+               classes: Sequence[int] | None = None, cache: dict | None = None) -> torch.Tensor | None:
     """(N, H, W) the maps that steer `impl` on each image of x: the caller's `maps` (checked), else those
     the method declares (Method.guide_maps), computed by their registered kinds (mixviz.registry.MAP_KINDS;
     per-class kinds for `classes`, default each image's top prediction) and combined; None for a method
-    that declares none."""
+    that declares none. `cache` (a dict kept by the caller for the same x and classes) holds each declared map
+    once computed, so that calls with other configurations compute none twice."""
     if maps is not None:
         return _check_maps(maps, x, impl.maps_any_size)
     needs = impl.guide_maps(config)
     if not needs:
         return None
+    cache = {} if cache is None else cache
     computed = {}
     for need in needs:
-        kind = map_kind(need.kind)
-        computed[need.key] = kind.compute(x, dict(need.options), list(classes) if kind.per_class and classes else None,
-                                          None).to(x.device)
+        key = (need.kind, need.options)
+        if key not in cache:
+            kind = map_kind(need.kind)
+            cache[key] = kind.compute(x, dict(need.options), list(classes) if kind.per_class and classes else None,
+                                      None).to(x.device)
+        computed[need.key] = cache[key]
     return impl.combine_maps(config, computed)
 
 
@@ -202,9 +255,12 @@ def _check_maps(maps: torch.Tensor, x: torch.Tensor, any_size: bool = False) -> 
     return maps.to(x.device, torch.float32)
 
 
-def _route(stats: dict[str, torch.Tensor], sources: list) -> list[dict[str, torch.Tensor]]:
-    """Per-image statistics, as rows for each input (see Method.per_image)."""
-    return [{name: v[src] for name, v in stats.items()} for src in sources]
+def _route(stats: dict[str, torch.Tensor], sources: list, batch: int = 1) -> list[dict[str, torch.Tensor]]:
+    """Per-image statistics, as rows for each input (see Method.per_image; an int source j repeats image j's
+    statistics for each of the `batch` samples, as a view)."""
+    def rows(v, src):
+        return v[src:src + 1].expand(batch, *v.shape[1:]) if isinstance(src, int) else v[src]
+    return [{name: rows(v, src) for name, v in stats.items()} for src in sources]
 
 
 def _segments(batch: int, k: int, device=None):

@@ -56,6 +56,12 @@ class DrawContext:
 
     Small per-sample values are drawn on the generator's device and moved to `device`,
     so a seed gives the same parameters whichever device mixes the pixels.
+
+    `shared`: every sample gets the draws of one sample (mixviz.sweep: frames that differ only in λ, which comes
+    as a per-sample tensor). A draw whose leading size N is a multiple of the batch B draws N/B values once, the
+    values a call on a batch of one consumes from the generator, and tiles them B times; other draws (one value
+    per call, as Puzzle Mix's grid) are drawn as they are. So sample i of a shared call draws what a batch-of-one
+    call with the same seed draws, as long as a method's draw shapes do not depend on λ.
     """
 
     batch: int
@@ -67,6 +73,7 @@ class DrawContext:
     generator: torch.Generator | None
     lam: float | torch.Tensor | None
     alpha: float
+    shared: bool = False
 
     @property
     def gen_device(self) -> torch.device:
@@ -77,9 +84,29 @@ class DrawContext:
         before the call returns), so a CPU generator feeding a CUDA batch never waits for the GPU."""
         return t.to(self.device, dtype, non_blocking=t.device != self.device)
 
+    def _tiled(self, draw, shape: tuple[int, ...]) -> torch.Tensor:
+        """draw(shape), or, in shared mode where shape[0] is a multiple of the batch B, draw(shape[0] / B, …) once
+        and tiled B times along the first dimension (see the class docstring)."""
+        b = self.batch
+        if not self.shared or b == 1 or not shape or shape[0] % b:
+            return draw(shape)
+        one = draw((shape[0] // b, *shape[1:]))
+        return one.repeat(b, *([1] * (len(shape) - 1)))
+
+    def _uniform(self, shape: tuple[int, ...]) -> torch.Tensor:
+        """U[0, 1) of `shape`, on the generator's device (tiled in shared mode)."""
+        return self._tiled(lambda s: torch.rand(*s, generator=self.generator, device=self.gen_device), shape)
+
     def rand(self, *shape: int) -> torch.Tensor:
         """U[0, 1) of `shape`, on the pixels' device."""
-        return self.to_device(torch.rand(*shape, generator=self.generator, device=self.gen_device))
+        return self.to_device(self._uniform(shape))
+
+    def _bytes(self, shape: tuple[int, ...]) -> torch.Tensor:
+        """Uniform bytes of `shape` on the pixels' device, eight per 64-bit draw."""
+        n = math.prod(shape)
+        words = torch.randint(-2**63, 2**63 - 1, ((n + 7) // 8,), dtype=torch.int64, generator=self.generator,
+                              device=self.gen_device)
+        return self.to_device(words.view(torch.uint8)[:n].view(shape))
 
     def bernoulli(self, prob: torch.Tensor, *shape: int) -> torch.Tensor:
         """Float 0/1 field of `shape` (first dimension B), 1 with probability round(256·prob[b])/256.
@@ -88,10 +115,7 @@ class DrawContext:
         whose per-element cost dominates per-pixel fields on a CPU), and compared straight into a
         float tensor of the pixels' dtype: no bool field and no conversion pass. Methods that use
         it label with the share actually drawn, so the 1/256 step never reaches a label."""
-        n = math.prod(shape)
-        words = torch.randint(-2**63, 2**63 - 1, ((n + 7) // 8,), dtype=torch.int64, generator=self.generator,
-                              device=self.gen_device)
-        bits = self.to_device(words.view(torch.uint8)[:n].view(shape))
+        bits = self._tiled(self._bytes, shape)
         # P(bits >= t) = 1 - t / 256 = round(256·prob) / 256 for t = 256 - round(256·prob)
         threshold = (256 - torch.round(real(prob) * 256)).view(-1, *([1] * (len(shape) - 1)))
         # 256 needs more than a byte; on a GPU int16 always, rather than wait for the check
@@ -101,7 +125,8 @@ class DrawContext:
 
     def randn(self, *shape: int) -> torch.Tensor:
         """Standard normal of `shape`, on the pixels' device."""
-        return self.to_device(torch.randn(*shape, generator=self.generator, device=self.gen_device))
+        return self.to_device(self._tiled(lambda s: torch.randn(*s, generator=self.generator, device=self.gen_device),
+                                          shape))
 
     def randint(self, high: torch.Tensor | int, n: int | None = None) -> torch.Tensor:
         """Integers uniform in [0, high) per sample (high may differ per sample; high >= 1)."""
@@ -115,7 +140,7 @@ class DrawContext:
         """Beta(α, α) per sample, float64 (float32 on MPS) on the pixels' device."""
         if not alpha > 0:
             raise MixError(f"alpha must be > 0 for Beta(α, α), got {alpha}")
-        u = torch.rand(self.batch if n is None else n, generator=self.generator, device=self.gen_device)
+        u = self._uniform((self.batch if n is None else n,))
         return self.to_device(beta_quantile(alpha, u), real_dtype(self.device))
 
     def lam_or_beta(self) -> torch.Tensor:

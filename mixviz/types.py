@@ -184,3 +184,17 @@ class MixResult:
     lam_corrected: float | None = None
     maps: torch.Tensor | None = None
 
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Frames of one picture where only one value moves (λ, a parameter, or the seed).
+
+    method: the method's name. over: "lam", a parameter's name, or "seed". values: the λ values, parameter values
+    or seeds, one per frame. results: a MixResult per frame; frame i equals mixviz.mix(...) at values[i].
+    """
+
+    method: str
+    over: str
+    values: tuple
+    results: tuple
