@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 import mixviz
-from mixviz.viz.animation import encode, format_of, label_parts, lam_text, sweep_frames, value_text
+from mixviz.viz.animation import animate, encode, format_of, label_parts, lam_text, sweep_frames, value_text
 
 GIF_MAE, MP4_MAE = 6 / 255, 8 / 255  # palettes of 256 colours; H.264 at CRF 18 with chroma at half resolution
 
@@ -41,6 +41,11 @@ def decoded(data: bytes, fmt: str) -> np.ndarray:
 
 def mae(a, b) -> float:
     return float(np.abs(np.asarray(a, float) - np.asarray(b, float)).mean() / 255)
+
+
+def changed(a, b) -> float:
+    """The share of pixels that differ by more than any encoder's loss (40/255 in some channel)."""
+    return float((np.abs(np.asarray(a, int) - np.asarray(b, int)).max(axis=-1) > 40).mean())
 
 
 def test_caption_texts_name_the_swept_value_and_the_corrected_lam():
@@ -132,3 +137,81 @@ def test_encode_refuses_what_it_cannot_write():
     assert format_of("GIF") == ("gif", None) and format_of("out/a.MP4")[0] == "mp4"
     with pytest.raises(mixviz.MixError, match="'a.png'"):
         format_of("a.png")
+
+
+
+def test_animate_is_sweep_then_frames_then_encode(tmp_path):
+    x = photos(48)
+    sweep = mixviz.sweep("mixup", x, ["dog", "boat"], frames=4, seed=1)
+    gif = animate("mixup", x, "gif", frames=4, seed=1, labels=["dog", "boat"])
+    assert gif == encode(sweep_frames(sweep), "gif", 12)  # Pillow's GIF is deterministic: the same bytes
+    out = tmp_path / "deep" / "sweep.mp4"
+    data = animate("mixup", x, out, frames=4, seed=1, labels=["dog", "boat"], fps=6)
+    assert out.read_bytes() == data and len(decoded(data, "mp4")) == 4
+
+# the command line: small photos and few frames keep it fast
+SMALL = ["--max-side", "64"]
+
+
+def run_cli(capsys, *argv) -> tuple[int, str, str]:
+    from mixviz.viz.cli import main
+
+    code = main(["animate", *argv])
+    seen = capsys.readouterr()
+    return code, seen.out, seen.err
+
+
+@pytest.mark.parametrize("fmt, limit", [("gif", GIF_MAE), ("mp4", MP4_MAE)])
+def test_the_cli_writes_one_frame_per_value_equal_to_the_sweeps_frames(tmp_path, capsys, fmt, limit):
+    out = tmp_path / f"sweep.{fmt}"
+    code, printed, _ = run_cli(capsys, "cutmix", "dog", "boat", "-o", str(out), "--frames", "7", "--seed", "3", *SMALL)
+    assert code == 0
+    expected = sweep_frames(mixviz.sweep("cutmix", photos(64), ["dog", "boat"], frames=7, seed=3))
+    back = decoded(out.read_bytes(), fmt)
+    assert len(back) == 7 and back.shape[1:] == expected[0].shape
+    errors = [mae(b, e) for b, e in zip(back, expected)]
+    assert max(errors) < limit, errors
+    h = 48  # dog at 64 px wide: 64×48; below it, the caption
+    moved = [changed(back[i, :h], back[i + 1, :h]) for i in range(6)]
+    assert min(moved) > 0.01, moved  # λ moves by 1/6 from frame to frame: the box shrinks
+    w, hh = expected[0].shape[1], expected[0].shape[0]
+    assert printed.startswith(f"{out}: 7 frames of {w}×{hh} (λ from 0 to 1) at 12 fps, ")
+    assert "Photos: German Shepherd by Hans Kemperman" in printed  # the credits to show beside it
+
+
+def test_params_seed_and_over_reach_the_sweep(tmp_path, capsys):
+    frames = {}
+    for size in ("0.3", "0.6"):
+        out = tmp_path / f"cutout_{size}.gif"
+        argv = ["cutout", "cat", "-o", str(out), "--over", "seed", "--frames", "3", "--seed", "5", "--param",
+                f"size={size}", *SMALL]
+        assert run_cli(capsys, *argv)[0] == 0
+        frames[size] = decoded(out.read_bytes(), "gif")
+        expected = sweep_frames(mixviz.sweep("cutout", photos(64, ["cat"]), ["cat"], over="seed", frames=3, seed=5,
+                                             size=float(size)))
+        assert len(frames[size]) == 3 and max(mae(b, e) for b, e in zip(frames[size], expected)) < GIF_MAE
+    x = photos(64, ["cat"])
+    cat = pixels(SimpleNamespace(image=x[0]))
+    holes = {size: changed(f[0, :x.shape[2], :x.shape[3]], cat) for size, f in frames.items()}
+    assert holes["0.6"] > holes["0.3"] + 0.05, holes  # a bigger hole (masks: 5 % and 16 % of the photo cut out)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["cutmi", "dog", "boat", "-o", "x.gif"], "unknown method 'cutmi'"),
+    (["cutmix", "dog", "-o", "x.gif"], "CutMix mixes 2 images; got 1"),
+    (["cutmix", "dog", "boat", "-o", "x.gif", "--param", "size"], "--param takes NAME=VALUE, got 'size'"),
+    (["cutout", "dog", "-o", "x.gif", "--param", "sise=0.3"], "cutout has no parameter 'sise'"),
+    (["cutout", "dog", "-o", "x.gif", "--param", "frames=3"], "frames is not a method parameter (give it as --frames)"),
+    (["cutmix", "dog", "boat", "-o", "x.png"], "write the animation to a .gif or an .mp4 file, not 'x.png'"),
+    (["cutmix", "dog", "boat", "-o", "x.gif", "--lam", "0.6"], "λ is what this sweep moves"),
+    (["cutmix", "dog", "boat", "-o", "x.gif", "--over", "width"], "cannot be swept over 'width'"),
+    (["cutmix", "dog", "boat", "-o", "x.gif", "--frames", "0"], "frames must be a whole number of frames"),
+    (["cutmix", "dog", "boat", "-o", "x.gif", "--fps", "0"], "fps must be positive"),
+    (["cutmix", "no_such_photo", "boat", "-o", "x.gif"], "no_such_photo"),
+])
+def test_errors_are_one_line_messages_with_exit_code_two(tmp_path, capsys, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)
+    code, printed, err = run_cli(capsys, *argv, *SMALL)
+    assert code == 2 and printed == "" and err.startswith("error: ") and message in err, err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not list(tmp_path.iterdir())  # nothing written
