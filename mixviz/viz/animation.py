@@ -106,10 +106,10 @@ def _strip(lines: list, width: int, height: int, font, pad: int, step: int) -> n
     return np.asarray(strip)
 
 
-def _pixels(image: torch.Tensor) -> np.ndarray:
-    """(C, H, W) float in [0, 1] -> H×W×3 uint8 (rounded; one channel repeated)."""
-    a = (image.detach().float().clamp(0, 1) * 255 + 0.5).to(torch.uint8).cpu()
-    return np.ascontiguousarray(a.expand(3, -1, -1).permute(1, 2, 0).numpy())
+def _pixels(images: list[torch.Tensor]) -> np.ndarray:
+    """N images (C, H, W) float in [0, 1] -> N×H×W×3 uint8 (rounded; one channel repeated), in one conversion."""
+    a = torch.stack([im.detach().float().cpu() for im in images]).clamp_(0, 1).mul_(255).add_(0.5).to(torch.uint8)
+    return np.ascontiguousarray(a.expand(-1, 3, -1, -1).permute(0, 2, 3, 1).numpy())
 
 
 def sweep_frames(sweep, labels_text: bool = True) -> list[np.ndarray]:
@@ -128,8 +128,8 @@ def sweep_frames(sweep, labels_text: bool = True) -> list[np.ndarray]:
     strip_h = 2 * pad + lines * step
     strip_h += (h + strip_h) % 2
     out = []
-    for r, caption in zip(sweep.results, captions):
-        frame = np.concatenate([_pixels(r.image), _strip(caption, w, strip_h, font, pad, step)], axis=0)
+    for pixels, caption in zip(_pixels([r.image for r in sweep.results]), captions):
+        frame = np.concatenate([pixels, _strip(caption, w, strip_h, font, pad, step)], axis=0)
         if w % 2:
             frame = np.concatenate([frame, np.full((frame.shape[0], 1, 3), BACKGROUND, np.uint8)], axis=1)
         out.append(frame)
