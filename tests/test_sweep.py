@@ -266,3 +266,18 @@ def test_sweep_is_exported_and_frozen(images):
     with pytest.raises(AttributeError):
         s.over = "seed"
     assert math.isclose(s.results[1].lam, 1.0)
+
+
+@pytest.mark.parametrize("method", ["cutmix", "fmix", "smoothmix", "resizemix"])
+def test_one_channel_masks_are_the_generic_two_input_masks(images, method):
+    """The cut family writes 1 − m and m into one tensor (faster on sweeps): the values TwoInputMask.masks makes."""
+    from mixviz.methods.base import Call, TwoInputMask
+    from mixviz.sampling import DrawContext
+
+    spec = mixviz.METHODS[method]
+    c = Call(DrawContext(6, 3, 20, 28, torch.device("cpu"), torch.float32, torch.Generator().manual_seed(3), None, 1.0),
+             mixviz.engine.resolve_params(spec, {}))
+    c.draws = spec.impl.draw(c)
+    masks = spec.impl.masks(c)
+    assert masks.dtype == torch.float32 and masks.shape == (6, 2, 20, 28)
+    assert torch.equal(masks, TwoInputMask.masks(spec.impl, c))

@@ -51,9 +51,12 @@ def box_area(boxes: dict, suffix: str = "") -> torch.Tensor:
     return (boxes["y2" + suffix] - boxes["y1" + suffix]) * (boxes["x2" + suffix] - boxes["x1" + suffix])
 
 
-def box_map(boxes: dict, height: int, width: int, dtype=torch.float32) -> torch.Tensor:
-    """(B, 1, H, W) indicator of each sample's box [y1, y2) × [x1, x2), in `dtype`."""
-    return outer(band(height, boxes["y1"], boxes["y2"]), band(width, boxes["x1"], boxes["x2"]), dtype)
+def box_map(boxes: dict, height: int, width: int, dtype=torch.float32, out: torch.Tensor | None = None) -> torch.Tensor:
+    """(B, 1, H, W) indicator of each sample's box [y1, y2) × [x1, x2), in `dtype` (written into `out` if given)."""
+    rows, cols = band(height, boxes["y1"], boxes["y2"]), band(width, boxes["x1"], boxes["x2"])
+    if out is None:
+        return outer(rows, cols, dtype)
+    return torch.mul(rows.to(dtype)[:, None, :, None], cols.to(dtype)[:, None, None, :], out=out)
 
 
 def paste_or_blend(method: TwoInputMask, c: Call, boxes: dict, out: torch.Tensor) -> None:
@@ -68,6 +71,32 @@ def paste_or_blend(method: TwoInputMask, c: Call, boxes: dict, out: torch.Tensor
     for i, (t, b, l, r) in enumerate(torch.stack([boxes[k] for k in ("y1", "y2", "x1", "x2")], 1).tolist()):
         if b > t and r > l:
             out[i, :, t:b, l:r] = x1[i, :, t:b, l:r]
+
+
+class OneChannelMask(TwoInputMask):
+    """A two-input method whose share map of input 1 (mask1) is one channel at full size. Its masks 1 − m and m
+    are written into one (B, 2, H, W) tensor: the values of TwoInputMask.masks without its copies (the channel
+    mean, 1 − m, the concatenation), which on 51 frames of 288 × 384 (mixviz.sweep) cost more than the mix."""
+
+    def write_mask1(self, c: Call, out: torch.Tensor) -> None:
+        """Write mask1 (B, 1, H, W) into `out`, float32."""
+        out.copy_(self.mask1(c, out.dtype))
+
+    def masks(self, c):
+        masks = torch.empty(c.batch, 2, c.height, c.width, dtype=torch.float32, device=c.ctx.device)
+        self.write_mask1(c, masks[:, 1:])
+        torch.neg(masks[:, 1:], out=masks[:, :1]).add_(1)  # −m + 1 is 1 − m exactly
+        return masks
+
+
+class BoxMask(OneChannelMask):
+    """Input 1 inside each sample's box [y1, y2) × [x1, x2) (in c.draws)."""
+
+    def mask1(self, c, dtype):
+        return box_map(c.draws, c.height, c.width, dtype)
+
+    def write_mask1(self, c, out):
+        box_map(c.draws, c.height, c.width, out.dtype, out)
 
 
 def box_paste_weights(c: Call) -> torch.Tensor:
@@ -119,7 +148,7 @@ def box_info(y1, y2, x1, x2, height: int, width: int) -> dict:
     formula=r"\tilde x = M \odot x_A + (1-M) \odot x_B,\quad r_w = W\sqrt{1-\lambda},\ r_h = H\sqrt{1-\lambda},"
             r"\quad \lambda' = 1 - \frac{|\text{box} \cap \text{image}|}{WH},\quad \tilde y = \lambda' y_A + (1-\lambda') y_B",
 )
-class CutMix(TwoInputMask):
+class CutMix(BoxMask):
     """The centre is the reference's integer centre (randint(H), randint(W)); a given `centre` (y, x) fixes it at
     pixel (⌊yH⌋, ⌊xW⌋) instead, for every sample (the centre is still drawn, so the other draws stay the same)."""
 
@@ -132,9 +161,6 @@ class CutMix(TwoInputMask):
         cy, cx = fixed_centres(c, d.randint(d.height), d.randint(d.width))
         boxes = centred_boxes(cy, cx, box_h, box_w, d.height, d.width)
         return {"lam": lam, "lam_corrected": _areas_w(box_area(boxes), d.height, d.width)[:, 0], **boxes}
-
-    def mask1(self, c, dtype):
-        return box_map(c.draws, c.height, c.width, dtype)
 
     def apply(self, c, out):
         paste_or_blend(self, c, c.draws, out)
@@ -203,7 +229,7 @@ class Cutout(OneInputMask):
             r"\quad \tilde y = (1-\bar G)\, y_A + \bar G\, y_B",
     uses_lam=False,
 )
-class SmoothMix(TwoInputMask):
+class SmoothMix(OneChannelMask):
     """The Gaussian is separable, G = g_y ⊗ g_x, so its mean (the label weight of input B) is
     mean(g_y)·mean(g_x), computed exactly without building the map. Centre: uniform pixel;
     σ ~ U(sigma_min, sigma_max)·√(HW) (openmixup's U(0.25, 0.5)·H on square images)."""
@@ -315,7 +341,7 @@ def low_frequency_field(block: torch.Tensor, rows: torch.Tensor, cols: torch.Ten
     formula=r"g = \Re\,\mathcal F^{-1}\!\Big(\frac{z}{\max(f, 1/\max(W,H))^{\delta}}\Big),\ z \sim \mathcal{CN}(0, 1),"
             r"\quad M = \big[g \ge \mathrm{top}_{\lambda WH}(g)\big],\quad \tilde y = \bar M y_A + (1-\bar M) y_B",
 )
-class FMix(TwoInputMask):
+class FMix(OneChannelMask):
     """Per-sample masks. The reference sorts all HW values to keep exactly the top ⌈λHW⌉ or ⌊λHW⌋;
     sorting 64 maps of 224² costs ~200 ms on 2 cores, so on maps of more than 8192 pixels the
     threshold is the same quantile of a strided subsample of at least 2048 pixels of the (smooth,
@@ -384,7 +410,7 @@ class FMix(TwoInputMask):
             r"\quad \lambda = \frac{|P|}{WH},\quad \tilde y = (1-\lambda) y_A + \lambda y_B",
     uses_lam=False,
 )
-class ResizeMix(TwoInputPaste):
+class ResizeMix(TwoInputPaste, BoxMask):
     """The patch is ⌊τH⌋ × ⌊τW⌋ (the aspect ratio kept) and lies wholly inside the image, so all of the
     second image is visible; it is resized bilinearly (F.interpolate, align_corners=False, no
     antialiasing), as in mmpretrain's ResizeMix. A given `centre` (y, x) centres the patch there, for every
@@ -406,8 +432,6 @@ class ResizeMix(TwoInputPaste):
             x1 = torch.minimum(torch.round(centre[1] * d.width - real(pw) / 2).long().clamp_min(0), d.width - pw)
         return {"tau": tau, "y1": y1, "x1": x1, "y2": y1 + ph, "x2": x1 + pw}
 
-    def mask1(self, c, dtype):
-        return box_map(c.draws, c.height, c.width, dtype)
 
     def weights(self, c):
         """The pasted area's share |P|/(HW) for the second image."""
