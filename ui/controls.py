@@ -17,27 +17,55 @@ from .images import credit
 SEED_MAX = 2**31 - 1
 
 
-def seed(prefix: str, label: str = "Seed", *, reroll: bool = True, beside=None, max_value: int = SEED_MAX) -> int:
-    """A seed (key f"{prefix}_seed", 0 at first) and, with `reroll`, a Re-roll button (f"{prefix}_reroll")
-    that adds one: under the seed across the column, or in the container `beside`."""
+def shared_key(name: str) -> str:
+    """Where the state every page shares is kept ("seed", "lam", "fix"): one seed and one λ for the Mixing Lab,
+    the Gallery and the Saliency page, kept while their widgets are not drawn (another page, λ drawn)."""
+    return f"shared_{name}"
+
+
+def _shared(key: str, name: str, default) -> None:
+    """Start widget `key` at the shared value (or `default`) when the widget is new on this run."""
     ss = st.session_state
-    value = st.number_input(label, 0, max_value, 0, 1, key=f"{prefix}_seed")
+    if key not in ss:
+        ss[key] = ss.get(shared_key(name), default)
+
+
+def seed(prefix: str, label: str = "Seed", *, reroll: bool = True, beside=None, max_value: int = SEED_MAX,
+         share: bool = True) -> int:
+    """A seed (key f"{prefix}_seed", 0 at first; with `share`, the seed every page shares) and, with `reroll`, a
+    Re-roll button (f"{prefix}_reroll") that adds one: under the seed across the column, or in `beside`."""
+    ss = st.session_state
+    key = f"{prefix}_seed"
+    if share:
+        _shared(key, "seed", 0)
+    value = st.number_input(label, 0, max_value, "min", 1, key=key)
     if reroll:
         place = beside if beside is not None else st
         place.button("Re-roll", key=f"{prefix}_reroll", icon=":material/casino:",
                      width="content" if beside is not None else "stretch",
-                     on_click=lambda: ss.update({f"{prefix}_seed": (ss[f"{prefix}_seed"] + 1) % (max_value + 1)}))
+                     on_click=lambda: ss.update({key: (ss[key] + 1) % (max_value + 1)}))
+    if share:
+        ss[shared_key("seed")] = int(value)
     return int(value)
 
 
 def fix_lam(prefix: str, help: str | None = None) -> bool:
-    """The "Fix λ" toggle (key f"{prefix}_fix", on at first): off, λ is drawn with the seed."""
-    return st.toggle("Fix λ", value=True, key=f"{prefix}_fix", help=help)
+    """The "Fix λ" toggle (key f"{prefix}_fix", on at first, shared by every page): off, λ is drawn with the
+    seed; on again, λ is where it was."""
+    key = f"{prefix}_fix"
+    _shared(key, "fix", True)
+    fixed = st.toggle("Fix λ", key=key, help=help)
+    st.session_state[shared_key("fix")] = fixed
+    return fixed
 
 
 def lam_slider(prefix: str, label: str = "λ", value: float = 0.5) -> float:
-    """λ from 0 to 1 in steps of 0.01 (key f"{prefix}_lam")."""
-    return st.slider(label, 0.0, 1.0, value, 0.01, key=f"{prefix}_lam")
+    """λ from 0 to 1 in steps of 0.01 (key f"{prefix}_lam"), the λ every page shares (`value` before any)."""
+    key = f"{prefix}_lam"
+    _shared(key, "lam", value)
+    lam = st.slider(label, 0.0, 1.0, step=0.01, key=key)
+    st.session_state[shared_key("lam")] = lam
+    return lam
 
 
 def alpha_slider(prefix: str, value: float | None = None, help: str | None = None) -> float:

@@ -57,7 +57,7 @@ def beta_section(lecture: bool) -> None:
         seed, n_samples = 0, 2000
     else:
         with cols[1]:
-            seed = controls.seed("theory", reroll=False)
+            seed = controls.seed("theory", reroll=False, share=False)
         n_samples = cols[2].select_slider("Samples", SAMPLE_COUNTS, value=2000, key="theory_samples")
     draws = theory.beta_samples(alpha, n_samples, seed)
     st.plotly_chart(beta_figure(alpha, draws, height=int(380 * tall(lecture))), key="theory_beta_chart")
@@ -128,7 +128,7 @@ def toy_section(lecture: bool) -> None:
         toy_seed = 0
     else:
         with cols[1]:
-            toy_seed = controls.seed("theory_toy", "Data and weights seed", reroll=False, max_value=10_000)
+            toy_seed = controls.seed("theory_toy", "Data and weights seed", reroll=False, max_value=10_000, share=False)
     steps = int(theory.TOY_STEPS)
     bar = st.progress(0.0, text="Training…")
     # st.cache_data records the st calls made inside a cached function and replays them on a hit, where
