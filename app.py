@@ -5,6 +5,7 @@ streamlit run a page without app.py on a fresh server."""
 import streamlit as st
 
 from mixviz.threads import torch_threads
+from ui import links
 from ui.errors import errors_shown
 from ui.sidebar import sidebar
 from views import cam_explorer, gallery, mixing_lab, saliency, theory
@@ -18,6 +19,8 @@ page = st.navigation([  # url paths as the pages had them as files: links and th
     st.Page(theory.render, title="Theory", icon=":material/functions:", url_path="theory"),
 ])
 with torch_threads(1):  # for this run; the model's forward pass takes every core (ui/models.py)
+    links.restore()  # a link's controls, before the sidebar draws its own
     st.session_state["_inputs"] = sidebar()
+    links.show_problems()
     with errors_shown(page.title):  # each section has its own boundary; this one catches what a page does between them
         page.run()

@@ -30,10 +30,15 @@ from serve import CHROMIUM_ARGS, DRAWN, RUNNING, chromium, free_port, rss_mb, se
 
 EXCEPTION = '[data-testid="stException"]'
 # The mixed picture: its caption, the image's address, and whether the browser has drawn it
+# the Mixing Lab after a run: its label line and its first input, shaded where the mix uses it (both drawn by
+# the server on every run; the live picture above them is the browser's own)
 MIXED = """() => { const f = [...document.querySelectorAll('[data-testid=stImage]')]
-    .find(e => e.innerText.includes('mixed image'));
-  if (!f) return null; const img = f.querySelector('img');
-  return {text: f.innerText, src: img ? img.src : '', done: !!img && img.complete && img.naturalWidth > 0}; }"""
+    .find(e => e.innerText.includes('input 1:'));
+  const label = [...document.querySelectorAll('[data-testid=stMarkdownContainer]')]
+    .find(e => e.innerText.startsWith('Label: '));
+  if (!f || !label) return null; const img = f.querySelector('img');
+  return {text: label.innerText + f.innerText, src: img ? img.src : '',
+          done: !!img && img.complete && img.naturalWidth > 0}; }"""
 TIMEOUT_MS = 90_000
 
 
@@ -171,7 +176,7 @@ async def session(browser, url: str, index: int, deadline: float, tally: Tally, 
     page.set_default_timeout(TIMEOUT_MS)
     page.on("pageerror", lambda e: tally.errors.append(f"session {index}: page error: {e}"))
     start_method = rng.choice(catalogue)[0]
-    await page.goto(f"{url}/?method={start_method}")
+    await page.goto(f"{url}/?method={start_method}&lam=0.5")
     await settle(page)
     uploads = 0
     while time.monotonic() < deadline:
@@ -188,7 +193,7 @@ async def session(browser, url: str, index: int, deadline: float, tally: Tally, 
             tally.actions += 1
         except Exception as e:  # a timeout or a vanished element: an error a user would have met
             tally.errors.append(f"session {index}: {kind} failed: {type(e).__name__}: {str(e).splitlines()[0]}")
-            await page.goto(f"{url}/?method={start_method}")
+            await page.goto(f"{url}/?method={start_method}&lam=0.5")
             await settle(page)
         if await page.locator(EXCEPTION).count():
             tally.errors.append(f"session {index}: an exception is shown after {kind}")
@@ -207,7 +212,7 @@ async def warm_up(browser, url: str, catalogue) -> None:
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await context.new_page()
     for name, _, _ in catalogue:
-        await page.goto(f"{url}/?method={name}")
+        await page.goto(f"{url}/?method={name}&lam=0.5")
         await settle(page)
     await context.close()
 

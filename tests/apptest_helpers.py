@@ -40,7 +40,20 @@ def mixing_lab(method: str, *photos: str) -> AppTest:
     return at
 
 
+def live_data(at) -> dict:
+    """The data the live scrubber (a custom component: AppTest cannot draw it) gets, as the browser does."""
+    found = at.get("bidi_component")
+    assert found, "no live picture on the page"
+    return json.loads(found[0].proto.json)
+
+
 def label_bars(at) -> dict:
-    """{class: weight} of the page's label chart."""
-    bars = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
-    return dict(zip(bars["y"], bars["x"]))
+    """{class: weight} of the label bars the live picture shows at its current value (with label smoothing,
+    (1 − ε)·w + ε/K and "each other class" ε/K, as the component draws them)."""
+    data = live_data(at)
+    names, weights = list(data["names"]), list(data["weights"][data["index"]])
+    if data.get("smoothing"):
+        eps, k = data["smoothing"]["eps"], data["smoothing"]["classes"]
+        weights = [(1 - eps) * w + eps / k for w in weights] + [eps / k]
+        names.append("each other class")
+    return dict(zip(names, weights))

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import streamlit as st
 import torch
-from PIL import ImageOps
 
 import mixviz
 from mixviz import imaging  # imaging.shade looked up per call: tests record the masks it shades with
@@ -15,12 +14,14 @@ from mixviz.labels import smooth_label
 from mixviz.maps.cam import network_view
 from mixviz.registry import FAMILIES
 from mixviz.types import MethodSpec, MixResult
-from mixviz.viz.charts import beta_chart, label_chart
+from mixviz.viz.charts import beta_chart
 from mixviz.viz.guides import guide_views
-from mixviz.viz.slides import code_snippet, formula_lines, lam_caption, method_figure
+from mixviz.viz.slides import code_snippet, formula_lines, method_figure
 from ui import controls
 from ui.errors import errors_shown
 from ui.images import batch, credit, sample_path
+from ui.links import link_box, link_params, publish
+from ui.live import animations, prepared, scrubber, target_of as live_target
 from ui.maps import class_notes, class_picks, maps_for
 from ui.models import default_class, model
 from ui.params import param_widgets
@@ -47,20 +48,26 @@ class Choice:
 @dataclass(frozen=True)
 class Mixed:
     """The inputs as the method saw them, the class of each input's map (None: the method has no class
-    map) and the result."""
+    map), the maps that guided it (None: none) and the result."""
 
     keys: tuple[str, ...]
     labels: tuple[str, ...]
     x: torch.Tensor
     size: tuple[int, int]
     classes: tuple[int, ...] | None
+    maps: torch.Tensor | None
     r: MixResult
 
 
 def render() -> None:
-    inputs = current()
     st.title("Mixing Lab")
-    open_linked_method()
+    lab()
+
+
+@st.fragment
+def lab() -> None:
+    """The controls and everything they change, as one fragment: a control reruns this, not the sidebar."""
+    inputs = current()
     left, view = st.columns((1, 3), gap="large")
     with left:
         choice = method_controls(inputs)
@@ -71,24 +78,15 @@ def render() -> None:
         header(choice, inputs)
         mixed = mix(choice, keys, labels, left)
         if mixed is not None:
+            live(choice, mixed, inputs)
             pictures(choice, mixed)
             guides(mixed)
             network(mixed)
             export(choice, mixed, inputs)
+            animation(choice, mixed)
         controls.photo_credits(keys)
-
-
-def framed(mask):
-    """A mask as a picture with a grey frame, so that its white parts stand out from the page."""
-    return ImageOps.expand(to_pil(mask), border=2, fill=128)
-
-
-def open_linked_method() -> None:
-    """A link such as ?method=cutmix opens that method (once: the user's choices win afterwards)."""
-    ss = st.session_state
-    asked = st.query_params.get("method")
-    if asked in mixviz.METHODS and ss.get("lab_asked") != asked:
-        ss["lab_family"], ss["lab_method"], ss["lab_asked"] = mixviz.METHODS[asked].family, asked, asked
+    with left:
+        share(choice, inputs)
 
 
 @errors_shown("The controls")
@@ -149,12 +147,56 @@ def mix(choice: Choice, keys: tuple[str, ...], labels: tuple[str, ...], left) ->
         maps = maps_for(choice.method, keys, size, choice.params, classes)
     r = mixviz.mix(choice.method, x, labels=list(labels), seed=choice.seed, lam=choice.lam, alpha=choice.alpha,
                    maps=maps, **choice.params)
-    return Mixed(keys, labels, x, size, classes, r)
+    return Mixed(keys, labels, x, size, classes, maps, r)
 
 
-@errors_shown("The mixed image")
+@errors_shown("The live picture")
+def live(choice: Choice, m: Mixed, inputs: Inputs) -> None:
+    """The mix, its masks and label bars under a control that scrubs λ (or the seed, or the first parameter)
+    in the browser; released, the value is the page's, and the sections below follow it."""
+    spec = choice.spec
+    target = live_target(spec, choice.lam, choice.seed, choice.params)
+    with st.spinner("Preparing the live picture (once per change of method, images, seed or parameters)…"):
+        blob, header = prepared(choice.method, (m.keys, m.size), m.x, m.labels, target.over, target.values,
+                                choice.seed, choice.lam, choice.alpha, tuple(sorted(choice.params.items())), m.maps,
+                                m.classes)
+    key = {"lam": "lab_lam", "seed": "lab_seed"}.get(target.over, f"lab_{choice.method}_{target.over}")
+    st.session_state["lab_live"] = {"version": header["version"], "values": target.values, "key": key,
+                                    "method": choice.method}
+    smoothing = {"eps": choice.eps, "classes": NUM_CLASSES} if choice.eps else None
+    scrubber(blob, header, target.index, "lab_scrubber", _released, _dropped, smoothing)
+    if m.r.label_rule == "semantic":
+        st.caption("Each weight is the share of that image's class activation that the mix keeps, so the two "
+                   "need not sum to 1. Where both images share a class, the authors give each partial label "
+                   "ρa + ρb and add the two losses, so that class carries 2(ρa + ρb), which can exceed 1.")
+
+
+def _released() -> None:
+    """The scrubber was released: its value becomes the control's (only a value of the sweep on the page)."""
+    ss = st.session_state
+    got, shown = (ss.get("lab_scrubber") or {}).get("value"), ss.get("lab_live")
+    if isinstance(got, dict) and shown and got.get("version") == shown["version"] and got.get("value") in shown["values"]:
+        ss[shown["key"]] = got["value"]
+
+
+def _dropped() -> None:
+    """A box was dropped on the live picture: its centre becomes the method's centre parameter."""
+    ss = st.session_state
+    got, shown = (ss.get("lab_scrubber") or {}).get("centre"), ss.get("lab_live")
+    if not (isinstance(got, dict) and shown and got.get("version") == shown["version"]):
+        return
+    spec = mixviz.METHODS[shown["method"]]
+    try:
+        y, x = spec.param("centre").validate(tuple(got.get("centre") or ()), spec.name)
+    except (mixviz.MixError, KeyError, TypeError):
+        return
+    key = f"lab_{spec.name}_centre"
+    ss[f"{key}_fixed"], ss[f"{key}_y"], ss[f"{key}_x"] = True, round(y, 3), round(x, 3)
+
+
+@errors_shown("The inputs and λ")
 def pictures(choice: Choice, m: Mixed) -> None:
-    """Each input shaded where the mix uses its pixels, the mix, the masks, the label and λ."""
+    """Each input shaded where the mix uses its pixels, and λ: fixed (with the corrected λ) or drawn."""
     spec, r, x, k = choice.spec, m.r, m.x, len(m.keys)
     if "note" in r.info:
         st.warning(r.info["note"])
@@ -162,27 +204,25 @@ def pictures(choice: Choice, m: Mixed) -> None:
     for i in range(k):
         top[i].image(to_pil(imaging.shade(x[i], r.used[i])), caption=f"input {i + 1}: {m.labels[i]} (dark: not used)",
                      width="stretch", output_format="JPEG")
-    lams = lam_caption(r)
-    top[k].image(to_pil(r.image), caption=f"mixed image ({lams})" if lams else "mixed image", width="stretch",
-                 output_format="JPEG")
-    bottom = st.columns([1] * k + [2])
-    for i in range(k):
-        bottom[i].image(framed(r.masks[i]), caption=f"mask {i + 1}: mean {float(r.masks[i].mean()):.3f}",
-                        width="stretch", output_format="JPEG")
-    with bottom[k]:
-        label, other = (smooth_label(r.label, choice.eps, NUM_CLASSES) if choice.eps else (r.label, None))
-        st.plotly_chart(label_chart(label, other, union=r.label_rule == "union"), key="lab_label_chart",
-                        width="stretch")
-        if r.label_rule == "semantic":
-            st.caption("Each weight is the share of that image's class activation that the mix keeps, so the two "
-                       "need not sum to 1. Where both images share a class, the authors give each partial label "
-                       "ρa + ρb and add the two losses, so that class carries 2(ρa + ρb), which can exceed 1.")
+    with top[k]:
         corrected, lam = r.lam_corrected, choice.lam
         if spec.uses_lam and lam is None and spec.alpha is not None:
             st.plotly_chart(beta_chart(choice.alpha, r.lam, corrected), key="lab_beta_chart", width="stretch")
         elif spec.uses_lam and lam is not None:
             st.markdown(f"λ fixed at **{lam:.2f}**" + (f"; corrected λ (the label's share) **{corrected:.3f}**"
                                                         if corrected is not None else ""))
+        label = smooth_label(r.label, choice.eps, NUM_CLASSES)[0] if choice.eps else r.label
+        st.markdown("Label: " + ", ".join(f"{name} **{w:.3f}**" for name, w in label.items()))
+
+
+@errors_shown("The link")
+def share(choice: Choice, inputs: Inputs) -> None:
+    """The address holds every control (ui/links.py); the link box copies it."""
+    q, uploads = link_params(choice.method, inputs.keys, inputs.filled, choice.seed, choice.lam, choice.alpha,
+                             choice.eps, inputs.lecture, choice.params)
+    publish(q)
+    with st.expander("Link to this picture"):
+        link_box(q, uploads)
 
 
 @errors_shown("The maps that guided this mix")
@@ -228,3 +268,26 @@ def export(choice: Choice, m: Mixed, inputs: Inputs) -> None:
     with st.expander("Drawn parameters"):
         st.json({key: v for key, v in m.r.info.items() if isinstance(v, (int, float, str, bool, list, tuple))
                  and not (isinstance(v, list) and v and not isinstance(v[0], (int, float)))})
+
+
+@errors_shown("The animation")
+def animation(choice: Choice, m: Mixed) -> None:
+    """The live picture's sweep as a GIF and an MP4 for slides, made on request (with its progress shown)."""
+    ss = st.session_state
+    target = live_target(choice.spec, choice.lam, choice.seed, choice.params)
+    what = "λ" if target.over == "lam" else target.over
+    made = ss.get("lab_animation")
+    key = (ss.get("lab_live") or {}).get("version")
+    if st.button(f"Make the {what} sweep as GIF and MP4", key="lab_animate", icon=":material/movie:"):
+        with st.status(f"Making the {what} sweep…") as status:
+            files = animations(choice.method, m.x, m.labels, target, choice.seed, choice.lam, choice.alpha,
+                               choice.params, m.maps, m.classes, lambda text: status.update(label=text))
+            status.update(label=f"{len(target.values)} frames: GIF {len(files['gif']) / 1e6:.1f} MB, "
+                                f"MP4 {len(files['mp4']) / 1e6:.1f} MB", state="complete")
+        made = ss["lab_animation"] = (key, files)
+    if made and made[0] == key:
+        gif, mp4 = st.columns(2)
+        gif.download_button(f"Download the {what} sweep (GIF)", made[1]["gif"], f"{choice.method}_sweep.gif",
+                            "image/gif", key="lab_gif", on_click="ignore")
+        mp4.download_button(f"Download the {what} sweep (MP4)", made[1]["mp4"], f"{choice.method}_sweep.mp4",
+                            "video/mp4", key="lab_mp4", on_click="ignore")

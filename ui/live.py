@@ -1,0 +1,212 @@
+"""The live scrubber: a sweep of the picture (mixviz.sweep: the same draws, only one value moving) sent to the
+browser once per change of method, images, seed or parameters, as one file of JPEG frames and masks behind a
+media URL plus a small JSON header; the component (ui/scrubber/, a custom component v2: no iframe, no build
+step) swaps frames while the control is dragged and reports the value once on release.
+
+What is swept: λ where the method has one and λ is fixed (51 values, 0 to 1 in steps of 0.02, plus the
+current λ); the seed where λ is drawn (a strip of 50 seeded draws, seeds in blocks of 50, each frame's drawn λ
+marked); else the method's first numeric parameter. The file is content-addressed and cached across
+sessions (everyone who opens the same link shares it); the header is a few kilobytes, sent on every run."""
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+import torch
+from PIL import Image
+
+import mixviz
+from mixviz.types import MethodSpec
+from mixviz.viz.style import INPUT_COLOURS
+
+HERE = Path(__file__).resolve().parent / "scrubber"
+LAM_STEPS = 50  # λ from 0 to 1 in steps of 0.02: 51 frames
+SEED_BLOCK = 50  # with λ drawn, the strip shows the seeds of the current block of 50
+MASK_SIDE = 160  # masks travel at most this many pixels on their longer side (they are shown small)
+QUALITY = 80
+
+_component = st.components.v2.component(
+    "mixviz_scrubber", css=(HERE / "scrubber.css").read_text(encoding="utf-8"),
+    js=(HERE / "scrubber.js").read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the scrubber moves: `over` ("lam", "seed" or a parameter's name), its values and the current one."""
+
+    over: str
+    values: tuple
+    current: float | int
+
+    @property
+    def index(self) -> int:
+        return self.values.index(self.current)
+
+
+def lam_grid(current: float) -> tuple[float, ...]:
+    """0, 0.02, …, 1 and the current λ (a link or the slider may give one between the steps)."""
+    grid = {round(i / LAM_STEPS, 4) for i in range(LAM_STEPS + 1)}
+    return tuple(sorted(grid | {float(current)}))
+
+
+def param_grid(spec: MethodSpec, name: str, current) -> tuple:
+    """The parameter's slider values from min to max (at most LAM_STEPS + 1 of them, evenly thinned), and the
+    current one; each rounded to the step's decimals, as the slider holds them."""
+    p = spec.param(name)
+    n = int(round((p.max - p.min) / p.step)) + 1
+    picks = np.unique(np.round(np.linspace(0, n - 1, min(n, LAM_STEPS + 1))).astype(int))
+    decimals = max(0, -int(np.floor(np.log10(p.step)))) if p.kind == "float" else 0
+    as_type = (lambda v: round(float(v), decimals + 2)) if p.kind == "float" else int
+    values = {as_type(p.min + i * p.step) for i in picks} | {as_type(current)}
+    return tuple(sorted(values))
+
+
+def target_of(spec: MethodSpec, lam: float | None, seed: int, params: dict) -> Target:
+    """What the scrubber moves for this method and these controls (see the module's docstring)."""
+    if spec.uses_lam and lam is not None:
+        return Target("lam", lam_grid(lam), float(lam))
+    numeric = [p for p in spec.params if p.kind in ("int", "float")]
+    if spec.uses_lam or not numeric:
+        block = seed - seed % SEED_BLOCK
+        return Target("seed", tuple(range(block, block + SEED_BLOCK)), int(seed))
+    p = numeric[0]
+    current = params.get(p.name, p.default)
+    values = param_grid(spec, p.name, current)
+    return Target(p.name, values, values[min(range(len(values)), key=lambda i: abs(values[i] - current))])
+
+
+def _jpegs(pixels: np.ndarray) -> list[bytes]:
+    """(N, H, W[, 3]) uint8 pictures as JPEG files."""
+    out = []
+    for a in pixels:
+        buf = io.BytesIO()
+        Image.fromarray(a).save(buf, format="JPEG", quality=QUALITY)
+        out.append(buf.getvalue())
+    return out
+
+
+def _as_bytes(t: torch.Tensor) -> np.ndarray:
+    return (t.clamp(0, 1) * 255 + 0.5).to(torch.uint8).cpu().numpy()
+
+
+def _mask_size(h: int, w: int) -> tuple[int, int]:
+    scale = min(1.0, MASK_SIDE / max(h, w))
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
+def _files(sweep) -> tuple[bytes, list, list, tuple[int, int]]:
+    """The sweep's frames and masks as one file of JPEGs, with each picture's (offset, length)."""
+    images = torch.stack([r.image for r in sweep.results])
+    frames = _jpegs(_as_bytes(images).transpose(0, 2, 3, 1))
+    masks = torch.stack([r.masks for r in sweep.results]).float()  # (N, K, H, W)
+    size = _mask_size(*masks.shape[2:])
+    small = torch.nn.functional.interpolate(masks, size=size, mode="area")
+    n, k = small.shape[:2]
+    mask_files = _jpegs(_as_bytes(small).reshape(n * k, *size))
+    parts, offsets, at = [], [], 0
+    for blob in frames + mask_files:
+        offsets.append([at, len(blob)])
+        parts.append(blob)
+        at += len(blob)
+    return b"".join(parts), offsets[:n], [offsets[n + i * k:n + (i + 1) * k] for i in range(n)], size
+
+
+def _value_text(over: str, value, r) -> str:
+    if over == "lam":
+        return f"{value:.2f}"
+    if over == "seed":
+        return f"{value}" + (f" (λ {r.lam:.2f})" if r.lam is not None else "")
+    return f"{value:g}"
+
+
+def _note(over: str, r) -> str:
+    """What a frame's caption says beyond the bars: corrected λ, weights that do not sum to 1."""
+    parts = []
+    if r.lam_corrected is not None and r.lam is not None and abs(r.lam_corrected - r.lam) > 5e-4:
+        parts.append(f"corrected λ (the label's share) {r.lam_corrected:.3f}")
+    total = float(sum(r.label.values()))
+    if r.label_rule not in ("union",) and abs(total - 1) > 5e-4:
+        parts.append(f"label weights sum to {total:.3f}, not 1")
+    return "; ".join(parts)
+
+
+def _box(spec: MethodSpec, sweep) -> dict | None:
+    """Where a draggable box is (methods with a "centre" point parameter): its centre and size per frame."""
+    if not any(p.name == "centre" and p.kind == "point" for p in spec.params):
+        return None
+    info = [r.info for r in sweep.results]
+    if not all("centre" in i and "box_size" in i for i in info):
+        return None
+    return {"centres": [list(map(float, i["centre"])) for i in info],
+            "sizes": [list(map(float, i["box_size"])) for i in info],
+            "hint": "drag the box to move it"}
+
+
+def sweep_file(method: str, images_key: tuple, _x: torch.Tensor, labels: tuple[str, ...], over: str, values: tuple,
+             seed: int, lam: float | None, alpha: float | None, params: tuple, _maps: torch.Tensor | None,
+             classes: tuple[int, ...] | None) -> tuple[bytes, dict]:
+    """The sweep's file and header (without the URL and the current index). `images_key` names `_x` (the
+    photos' keys and size: the cache key); `_maps` come from the per-image cache, named by the same key."""
+    spec = mixviz.METHODS[method]
+    sweep = mixviz.sweep(method, _x, list(labels), over=over, values=values, seed=seed, lam=lam, alpha=alpha,
+                         maps=_maps, classes=classes, **dict(params))
+    blob, frames, masks, mask_size = _files(sweep)
+    results = sweep.results
+    header = {
+        "version": hashlib.sha1(blob).hexdigest()[:16], "mime": "image/jpeg", "frames": frames, "masks": masks,
+        "size": list(results[0].image.shape[1:]), "mask_size": list(mask_size),
+        "name": "λ" if over == "lam" else over, "caption": f"{spec.title} of {' and '.join(labels)}",
+        "values": list(sweep.values), "value_text": [_value_text(over, v, r) for v, r in zip(sweep.values, results)],
+        "names": [str(n) for n in results[0].label], "colours": list(INPUT_COLOURS[:len(results[0].label)]),
+        "weights": [[float(w) for w in r.label.values()] for r in results],
+        "mask_means": [[float(m.float().mean()) for m in r.masks] for r in results],
+        "notes": [_note(over, r) for r in results], "box": _box(spec, sweep),
+        "bar_title": ("label: multi-hot union of the inputs' classes" if results[0].label_rule == "union"
+                      else "label weights"),
+        "marks": [r.lam for r in results] if over == "seed" and results[0].lam is not None else None,
+        "marks_caption": (f"λ drawn with seeds {values[0]}–{values[-1]} (α = {alpha:g}); the thick mark is "
+                          "this seed's" if over == "seed" and alpha else f"λ drawn with seeds {values[0]}–{values[-1]}"),
+    }
+    return blob, header
+
+
+# ≤ 48 × 1.5 MB, shared by every session (bench/live.py times sweep_file itself)
+prepared = st.cache_resource(max_entries=48, show_spinner=False)(sweep_file)
+
+
+def media_url(blob: bytes, key: str) -> str:
+    """The sweep file served by streamlit's media endpoint (content-addressed: the same file, the same URL)."""
+    from streamlit import runtime
+
+    return runtime.get_instance().media_file_mgr.add(blob, "application/octet-stream", f"mixviz-scrubber.{key}")
+
+
+def scrubber(blob: bytes, header: dict, index: int, key: str, on_value, on_centre, smoothing: dict | None) -> None:
+    """Mount the component. Its triggers ("value" on release, "centre" on a dropped box) reach `on_value` and
+    `on_centre` (callbacks: they run before the next run, which then draws the rest of the page to match)."""
+    data = {**header, "url": media_url(blob, key), "index": int(index), "smoothing": smoothing}
+    _component(key=key, data=data, on_value_change=on_value, on_centre_change=on_centre, width="stretch",
+               height="content")
+
+
+
+def animations(method: str, x: torch.Tensor, labels: tuple[str, ...], target: Target, seed: int, lam: float | None,
+               alpha: float | None, params: dict, maps: torch.Tensor | None, classes, progress, fps: float = 12
+               ) -> dict[str, bytes]:
+    """The scrubber's sweep as a GIF and an MP4 for slides (mixviz.viz.animation: each frame captioned with its
+    value and label); `progress(text)` says what is being encoded."""
+    from mixviz.viz.animation import encode, sweep_frames
+
+    progress(f"Drawing {len(target.values)} frames…")
+    sweep = mixviz.sweep(method, x, list(labels), over=target.over, values=target.values, seed=seed, lam=lam,
+                         alpha=alpha, maps=maps, classes=classes, **params)
+    frames = sweep_frames(sweep)
+    files = {}
+    for fmt in ("gif", "mp4"):
+        progress(f"Encoding the {fmt.upper()} ({len(frames)} frames)…")
+        files[fmt] = encode(frames, fmt, fps)
+    return files

@@ -1,0 +1,248 @@
+// mixviz live scrubber: a Streamlit custom component (v2, no iframe, no build step).
+//
+// The server sends a sweep: the same picture at many values of one control (λ, a parameter or the seed),
+// as one binary file (frames and masks, JPEG) behind `data.url` and a small JSON header in `data`
+// (values, label weights, mask means, box sizes). Dragging the range swaps decoded frames and redraws the
+// bars here, with no server round trip; on release the component reports the value once (trigger
+// "value"); dropping a dragged box reports its centre (trigger "centre").
+
+const SVG = "http://www.w3.org/2000/svg";
+
+function el(tag, cls, parent, attrs = {}) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (parent) parent.appendChild(e);
+  return e;
+}
+
+function build(parent) {
+  const ui = { index: 0, serverIndex: null, url: null, frames: [], masks: [], log: [] };
+  ui.root = el("div", "mv-root", parent, { "data-testid": "mixviz-scrubber" });
+  const grid = el("div", "mv-grid", ui.root);
+  ui.stage = el("div", "mv-stage", grid);
+  ui.canvas = el("canvas", "mv-live", ui.stage, { "data-testid": "mixviz-live-image", role: "img" });
+  ui.box = el("div", "mv-box", ui.stage, { "data-testid": "mixviz-box" });
+  ui.hint = el("div", "mv-hint", ui.stage);
+  const side = el("div", "mv-side", grid);
+  ui.maskRow = el("div", "mv-masks", side);
+  ui.barTitle = el("div", "mv-bar-title", side);
+  ui.bars = el("div", "mv-bars", side, { "data-testid": "mixviz-label" });
+  const control = el("div", "mv-control", ui.root);
+  ui.name = el("label", "mv-name", control);
+  ui.range = el("input", "mv-range", control, { type: "range", min: "0", step: "1" });
+  ui.value = el("output", "mv-value", control, { "data-testid": "mixviz-value" });
+  ui.strip = el("div", "mv-strip", ui.root);
+  ui.caption = el("div", "mv-caption", ui.root);
+  return ui;
+}
+
+async function decode(ui, data) {
+  // One fetch of the sweep file; each frame and mask becomes an ImageBitmap, so drawing one is synchronous.
+  const bytes = new Uint8Array(await (await fetch(data.url)).arrayBuffer());
+  const bitmap = ([offset, length], type) => createImageBitmap(new Blob([bytes.subarray(offset, offset + length)], { type }));
+  const frames = await Promise.all(data.frames.map((part) => bitmap(part, data.mime)));
+  const masks = await Promise.all(data.masks.map((parts) => Promise.all(parts.map((part) => bitmap(part, data.mime)))));
+  return { frames, masks };
+}
+
+function layoutMasks(ui, data) {
+  ui.maskRow.replaceChildren();
+  ui.maskCanvases = data.names.map((name, j) => {
+    const fig = el("figure", "mv-mask", ui.maskRow);
+    const canvas = el("canvas", "", fig, { "data-testid": `mixviz-mask-${j + 1}` });
+    canvas.width = data.mask_size[1];
+    canvas.height = data.mask_size[0];
+    canvas.style.borderColor = data.colours[j];
+    const cap = el("figcaption", "", fig);
+    return { canvas, cap };
+  });
+  ui.barRows = data.names.map((name, j) => barRow(ui.bars, name, data.colours[j]));
+  if (data.smoothing) ui.barRows.push(barRow(ui.bars, "each other class", "#999999"));
+}
+
+function barRow(parent, name, colour) {
+  const row = el("div", "mv-bar-row", parent);
+  el("span", "mv-bar-name", row).textContent = name;
+  const track = el("span", "mv-bar-track", row);
+  const fill = el("span", "mv-bar-fill", track);
+  fill.style.background = colour;
+  const text = el("span", "mv-bar-text", row);
+  return { fill, text };
+}
+
+function weightsAt(data, i) {
+  // The label's weights at frame i, with label smoothing (1 − ε)·w + ε/K when it is on.
+  const w = data.weights[i];
+  if (!data.smoothing) return w;
+  const { eps, classes } = data.smoothing;
+  return w.map((v) => (1 - eps) * v + eps / classes).concat([eps / classes]);
+}
+
+function show(ui, i, event) {
+  const data = ui.data;
+  i = Math.max(0, Math.min(data.values.length - 1, i));
+  ui.index = i;
+  const frame = ui.frames[i];
+  const ctx = ui.canvas.getContext("2d");
+  if (frame) ctx.drawImage(frame, 0, 0, ui.canvas.width, ui.canvas.height);
+  ui.canvas.dataset.frame = String(frame ? i : -1);
+  ui.canvas.dataset.value = String(data.values[i]);
+  ui.range.value = String(i);
+  ui.value.textContent = data.value_text[i];
+  ui.canvas.setAttribute("aria-label", `${data.caption} at ${data.name} = ${data.value_text[i]}`);
+  (ui.maskCanvases || []).forEach(({ canvas, cap }, j) => {
+    const mask = ui.masks[i] && ui.masks[i][j];
+    if (mask) canvas.getContext("2d").drawImage(mask, 0, 0, canvas.width, canvas.height);
+    cap.textContent = `mask ${j + 1}: mean ${data.mask_means[i][j].toFixed(3)}`;
+  });
+  const weights = weightsAt(data, i);
+  const top = Math.max(1, ...weights);
+  ui.barRows.forEach((row, j) => {
+    row.fill.style.width = `${(100 * weights[j]) / top}%`;
+    row.text.textContent = weights[j].toFixed(3);
+  });
+  ui.caption.textContent = data.notes[i] || "";
+  drawBox(ui);
+  markStrip(ui);
+  if (event) {
+    // For the benchmark and the browser tests: the input event's time, when its frame was drawn, what the
+    // picture shows at the next animation frame (whose paint follows its callbacks) and the start of the
+    // frame after it (by then that paint is on screen).
+    const drawn = performance.now();
+    requestAnimationFrame((raf) => {
+      const shown = Number(ui.canvas.dataset.frame);
+      const checked = performance.now();
+      requestAnimationFrame((painted) => ui.log.push({ index: i, event: event.timeStamp, drawn, raf, checked,
+                                                       painted, shown, ok: frame !== undefined }));
+    });
+  }
+}
+
+function drawBox(ui) {
+  const box = ui.data.box;
+  if (!box) {
+    ui.box.style.display = "none";
+    return;
+  }
+  const [h, w] = box.sizes[ui.index];
+  const [cy, cx] = ui.dragCentre || box.centres[ui.index];
+  const clip = (v) => Math.max(0, Math.min(1, v)); // the box is cut at the border, as the method cuts it
+  const [top, bottom, left, right] = [clip(cy - h / 2), clip(cy + h / 2), clip(cx - w / 2), clip(cx + w / 2)];
+  Object.assign(ui.box.style, {
+    display: "block", top: `${100 * top}%`, left: `${100 * left}%`,
+    height: `${100 * (bottom - top)}%`, width: `${100 * (right - left)}%`,
+  });
+  ui.box.dataset.centre = `${cy.toFixed(4)},${cx.toFixed(4)}`;
+}
+
+function buildStrip(ui) {
+  ui.strip.replaceChildren();
+  const marks = ui.data.marks;
+  if (!marks) return;
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", "0 0 100 12");
+  svg.setAttribute("preserveAspectRatio", "none");
+  svg.setAttribute("data-testid", "mixviz-strip");
+  ui.strip.appendChild(svg);
+  const axis = document.createElementNS(SVG, "line");
+  Object.entries({ x1: 0, x2: 100, y1: 11, y2: 11, class: "mv-axis" }).forEach(([k, v]) => axis.setAttribute(k, v));
+  svg.appendChild(axis);
+  ui.ticks = marks.map((m) => {
+    const tick = document.createElementNS(SVG, "line");
+    Object.entries({ x1: 100 * m, x2: 100 * m, y1: 2, y2: 11, class: "mv-tick" }).forEach(([k, v]) => tick.setAttribute(k, v));
+    svg.appendChild(tick);
+    return tick;
+  });
+  el("div", "mv-strip-caption", ui.strip).textContent = ui.data.marks_caption;
+}
+
+function markStrip(ui) {
+  (ui.ticks || []).forEach((tick, j) => tick.classList.toggle("mv-current", j === ui.index));
+}
+
+function centreOf(ui, event) {
+  const r = ui.canvas.getBoundingClientRect();
+  const clamp = (v) => Math.max(0, Math.min(1, v));
+  return [clamp((event.clientY - r.top) / r.height), clamp((event.clientX - r.left) / r.width)];
+}
+
+function wire(ui) {
+  ui.range.addEventListener("input", (e) => show(ui, Number(ui.range.value), e));
+  ui.range.addEventListener("change", () => {
+    const i = Number(ui.range.value);
+    ui.setTriggerValue("value", { index: i, value: ui.data.values[i], version: ui.data.version });
+  });
+  ui.stage.addEventListener("pointerdown", (e) => {
+    if (!ui.data.box) return;
+    ui.stage.setPointerCapture(e.pointerId);
+    ui.dragCentre = centreOf(ui, e);
+    ui.root.classList.add("mv-dragging");
+    drawBox(ui);
+    e.preventDefault();
+  });
+  ui.stage.addEventListener("pointermove", (e) => {
+    if (!ui.dragCentre) return;
+    ui.dragCentre = centreOf(ui, e);
+    drawBox(ui);
+  });
+  const drop = (e) => {
+    if (!ui.dragCentre) return;
+    const centre = centreOf(ui, e);
+    ui.dragCentre = centre;
+    ui.root.classList.remove("mv-dragging");
+    drawBox(ui);
+    ui.setTriggerValue("centre", { centre, version: ui.data.version });
+  };
+  ui.stage.addEventListener("pointerup", drop);
+  ui.stage.addEventListener("pointercancel", drop);
+}
+
+async function load(ui, data) {
+  ui.url = data.url;
+  ui.canvas.width = data.size[1];
+  ui.canvas.height = data.size[0];
+  ui.canvas.style.aspectRatio = `${data.size[1]} / ${data.size[0]}`;
+  ui.range.max = String(data.values.length - 1);
+  ui.name.textContent = data.name;
+  ui.barTitle.textContent = data.bar_title;
+  ui.hint.textContent = data.box ? data.box.hint : "";
+  ui.bars.replaceChildren();
+  layoutMasks(ui, data);
+  buildStrip(ui);
+  ui.frames = [];
+  ui.masks = [];
+  ui.root.dataset.ready = "false";
+  show(ui, data.index);
+  const url = data.url;
+  const decoded = await decode(ui, data);
+  if (ui.url !== url) return; // a newer sweep came while this one was decoding
+  ui.frames = decoded.frames;
+  ui.masks = decoded.masks;
+  ui.dragCentre = null;
+  show(ui, ui.index);
+  ui.root.dataset.ready = "true";
+  ui.root.dataset.version = data.version;
+}
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  let ui = parentElement.__mixviz;
+  if (!ui) {
+    ui = parentElement.__mixviz = build(parentElement);
+    wire(ui);
+    window.mixvizScrubber = ui; // the benchmark reads ui.log
+  }
+  ui.setTriggerValue = setTriggerValue;
+  const fresh = data.url !== ui.url;
+  ui.data = data;
+  if (fresh) {
+    ui.serverIndex = data.index;
+    ui.index = data.index;
+    load(ui, data);
+  } else if (data.index !== ui.serverIndex) {
+    // the server moved the value (another control, a link): follow it; otherwise keep what the user scrubbed to
+    ui.serverIndex = data.index;
+    show(ui, data.index);
+  }
+}
