@@ -375,7 +375,10 @@ class FMix(OneChannelMask):
         noise = torch.view_as_complex(d.randn(d.batch, int(kept.sum()), 2)) * scale[rows][:, cols][kept]
         block = torch.zeros(d.batch, rows.numel(), cols.numel(), dtype=noise.dtype, device=d.device)
         block[:, kept] = noise
-        field = low_frequency_field(block, rows, cols, h, w)
+        if d.shared:  # every sample draws the same noise (a sweep): one field, seen by each
+            field = low_frequency_field(block[:1], rows, cols, h, w).expand(d.batch, h, w)
+        else:
+            field = low_frequency_field(block, rows, cols, h, w)
         stride = max(1, math.isqrt(h * w // self.SUBSAMPLE))
         sub = field[:, ::stride, ::stride].flatten(1).sort(1, descending=True).values
         n = sub.shape[1]
