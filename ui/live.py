@@ -5,7 +5,7 @@ step) swaps frames while the control is dragged and reports the value once on re
 
 What is swept: λ where the method has one and λ is fixed (51 values, 0 to 1 in steps of 0.02, plus the
 current λ); the seed where λ is drawn (a strip of 50 seeded draws, seeds in blocks of 50, each frame's drawn λ
-marked); else the method's first numeric parameter. The file is content-addressed and cached across
+marked); else the method's first numeric parameter (at most 21 of its slider's values, and the current one). The file is content-addressed and cached across
 sessions (everyone who opens the same link shares it); the header is a few kilobytes, sent on every run."""
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from mixviz.viz.style import INPUT_COLOURS
 HERE = Path(__file__).resolve().parent / "scrubber"
 LAM_STEPS = 50  # λ from 0 to 1 in steps of 0.02: 51 frames
 SEED_BLOCK = 50  # with λ drawn, the strip shows the seeds of the current block of 50
+PARAM_FRAMES = 21  # a parameter's sweep: one mix call per value (a parameter is per call, not per sample)
 MASK_SIDE = 160  # masks travel at most this many pixels on their longer side (they are shown small)
 QUALITY = 80
 
@@ -54,11 +55,11 @@ def lam_grid(current: float) -> tuple[float, ...]:
 
 
 def param_grid(spec: MethodSpec, name: str, current) -> tuple:
-    """The parameter's slider values from min to max (at most LAM_STEPS + 1 of them, evenly thinned), and the
+    """The parameter's slider values from min to max (at most PARAM_FRAMES of them, evenly thinned), and the
     current one; each rounded to the step's decimals, as the slider holds them."""
     p = spec.param(name)
     n = int(round((p.max - p.min) / p.step)) + 1
-    picks = np.unique(np.round(np.linspace(0, n - 1, min(n, LAM_STEPS + 1))).astype(int))
+    picks = np.unique(np.round(np.linspace(0, n - 1, min(n, PARAM_FRAMES))).astype(int))
     decimals = max(0, -int(np.floor(np.log10(p.step)))) if p.kind == "float" else 0
     as_type = (lambda v: round(float(v), decimals + 2)) if p.kind == "float" else int
     values = {as_type(p.min + i * p.step) for i in picks} | {as_type(current)}
