@@ -5,8 +5,10 @@ step) swaps frames while the control is dragged and reports the value once on re
 
 What is swept: λ where the method has one and λ is fixed (51 values, 0 to 1 in steps of 0.02, plus the
 current λ); the seed where λ is drawn (a strip of 50 seeded draws, seeds in blocks of 50, each frame's drawn λ
-marked); else the method's first numeric parameter (at most 21 of its slider's values, and the current one). The file is content-addressed and cached across
-sessions (everyone who opens the same link shares it); the header is a few kilobytes, sent on every run."""
+marked); else the method's first numeric parameter (at most 21 of its slider's values, and the current one).
+The file is content-addressed and cached across sessions (everyone who opens the same link shares it); the
+header is a few kilobytes, sent on every run. Its JPEG quality drops from 80 to 60 or 40 where a sweep of noisy
+pictures (random pixels) would pass BUDGET."""
 from __future__ import annotations
 
 import hashlib
@@ -28,7 +30,8 @@ LAM_STEPS = 50  # λ from 0 to 1 in steps of 0.02: 51 frames
 SEED_BLOCK = 50  # with λ drawn, the strip shows the seeds of the current block of 50
 PARAM_FRAMES = 21  # a parameter's sweep: one mix call per value (a parameter is per call, not per sample)
 MASK_SIDE = 160  # masks travel at most this many pixels on their longer side (they are shown small)
-QUALITY = 80
+QUALITIES = (80, 60, 40)  # JPEG qualities, tried in turn until the file is within BUDGET
+BUDGET = 1_400_000  # bytes of frames and masks per sweep (the header adds a few kilobytes)
 
 _component = st.components.v2.component(
     "mixviz_scrubber", css=(HERE / "scrubber.css").read_text(encoding="utf-8"),
@@ -80,40 +83,51 @@ def target_of(spec: MethodSpec, lam: float | None, seed: int, params: dict) -> T
     return Target(p.name, values, values[min(range(len(values)), key=lambda i: abs(values[i] - current))])
 
 
-def _jpegs(pixels: np.ndarray) -> list[bytes]:
-    """(N, H, W[, 3]) uint8 pictures as JPEG files."""
-    out = []
-    for a in pixels:
+class _Encoder:
+    """Pictures (C, H, W) float in [0, 1] to JPEG files at `quality`, through two buffers reused for every
+    picture of a size: no temporary per frame (on these machines the page faults of fresh tensors cost more
+    than the arithmetic)."""
+
+    def __init__(self, quality: int):
+        self.quality, self.buffers = quality, {}
+
+    def __call__(self, pixels: torch.Tensor) -> bytes:
+        c, h, w = pixels.shape
+        if (c, h, w) not in self.buffers:
+            self.buffers[c, h, w] = (torch.empty(h, w, c), torch.empty(h, w, c, dtype=torch.uint8))
+        real, out = self.buffers[c, h, w]
+        torch.mul(pixels.permute(1, 2, 0), 255, out=real)
+        out.copy_(real.add_(0.5).clamp_(0, 255))  # float to uint8 truncates: rounded by the 0.5
+        a = out.numpy()
         buf = io.BytesIO()
-        Image.fromarray(a).save(buf, format="JPEG", quality=QUALITY)
-        out.append(buf.getvalue())
-    return out
+        Image.fromarray(a[..., 0] if c == 1 else a).save(buf, format="JPEG", quality=self.quality)
+        return buf.getvalue()
 
 
-def _as_bytes(t: torch.Tensor) -> np.ndarray:
-    return (t.clamp(0, 1) * 255 + 0.5).to(torch.uint8).cpu().numpy()
+def _mask_factor(h: int, w: int) -> int:
+    """Masks are shown at most MASK_SIDE a side: averaged over f×f blocks (a random-pixel mask becomes a grey
+    of its density, which compresses: as single pixels it would be megabytes of noise)."""
+    return max(1, -(-max(h, w) // MASK_SIDE))
 
 
-def _mask_size(h: int, w: int) -> tuple[int, int]:
-    scale = min(1.0, MASK_SIDE / max(h, w))
-    return max(1, round(h * scale)), max(1, round(w * scale))
-
-
-def _files(sweep) -> tuple[bytes, list, list, tuple[int, int]]:
+def _files(sweep, quality: int) -> tuple[bytes, list, list, tuple[int, int]]:
     """The sweep's frames and masks as one file of JPEGs, with each picture's (offset, length)."""
-    images = torch.stack([r.image for r in sweep.results])
-    frames = _jpegs(_as_bytes(images).transpose(0, 2, 3, 1))
-    masks = torch.stack([r.masks for r in sweep.results]).float()  # (N, K, H, W)
-    size = _mask_size(*masks.shape[2:])
-    small = torch.nn.functional.interpolate(masks, size=size, mode="area")
-    n, k = small.shape[:2]
-    mask_files = _jpegs(_as_bytes(small).reshape(n * k, *size))
-    parts, offsets, at = [], [], 0
-    for blob in frames + mask_files:
-        offsets.append([at, len(blob)])
+    jpeg = _Encoder(quality)
+    f = _mask_factor(*sweep.results[0].masks.shape[1:])
+    parts, frames, masks, at, size = [], [], [], 0, None
+
+    def add(blob: bytes) -> list[int]:
+        nonlocal at
         parts.append(blob)
         at += len(blob)
-    return b"".join(parts), offsets[:n], [offsets[n + i * k:n + (i + 1) * k] for i in range(n)], size
+        return [at - len(blob), len(blob)]
+
+    for r in sweep.results:
+        frames.append(add(jpeg(r.image.cpu())))
+        small = torch.nn.functional.avg_pool2d(r.masks.cpu().float()[None], f, ceil_mode=True)[0]
+        size = tuple(small.shape[1:])
+        masks.append([add(jpeg(m[None])) for m in small])
+    return b"".join(parts), frames, masks, size
 
 
 def _value_text(over: str, value, r) -> str:
@@ -155,7 +169,10 @@ def sweep_file(method: str, images_key: tuple, _x: torch.Tensor, labels: tuple[s
     spec = mixviz.METHODS[method]
     sweep = mixviz.sweep(method, _x, list(labels), over=over, values=values, seed=seed, lam=lam, alpha=alpha,
                          maps=_maps, classes=classes, **dict(params))
-    blob, frames, masks, mask_size = _files(sweep)
+    for quality in QUALITIES:  # noisy pictures (random pixels) take a lower quality to stay within BUDGET
+        blob, frames, masks, mask_size = _files(sweep, quality)
+        if len(blob) <= BUDGET:
+            break
     results = sweep.results
     header = {
         "version": hashlib.sha1(blob).hexdigest()[:16], "mime": "image/jpeg", "frames": frames, "masks": masks,
