@@ -78,7 +78,7 @@ def lab() -> None:
         header(choice, inputs)
         mixed = mix(choice, keys, labels, left)
         if mixed is not None:
-            live(choice, mixed, inputs)
+            live(choice, mixed)
             pictures(choice, mixed)
             guides(mixed)
             network(mixed)
@@ -151,7 +151,7 @@ def mix(choice: Choice, keys: tuple[str, ...], labels: tuple[str, ...], left) ->
 
 
 @errors_shown("The live picture")
-def live(choice: Choice, m: Mixed, inputs: Inputs) -> None:
+def live(choice: Choice, m: Mixed) -> None:
     """The mix, its masks and label bars under a control that scrubs λ (or the seed, or the first parameter)
     in the browser; released, the value is the page's, and the sections below follow it."""
     spec = choice.spec
@@ -221,7 +221,7 @@ def share(choice: Choice, inputs: Inputs) -> None:
     q, uploads = link_params(choice.method, inputs.keys, inputs.filled, choice.seed, choice.lam, choice.alpha,
                              choice.eps, inputs.lecture, choice.params)
     publish(q)
-    with st.expander("Link to this picture"):
+    with st.expander("Copy link", icon=":material/link:"):
         link_box(q, uploads)
 
 
