@@ -83,3 +83,28 @@ def test_label_truth_table_runs_and_mixviz_labels_equal_the_pixels(capsys):
     r = bench.measure(wrong, bench.Decoder(bench.colours()), 6, 0, 24, 32)
     assert r["err"] > 0.05 and r["clipped"] > 0 and r["clip_vs_lam"] < 1e-6
     assert bench._after_clip({"method": "cutmix", **r}) == "the drawn λ"
+
+
+def test_live_benchmark_runs(capsys):
+    """bench/live.py --quick: the server's sweep table and, with a browser, the drag and release tables."""
+    import os
+
+    from serve import chromium
+
+    spec = importlib.util.spec_from_file_location("live_bench", Path(__file__).resolve().parent.parent / "bench" /
+                                                  "live.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    try:
+        browser = not os.environ.get("MIXVIZ_SKIP_BROWSER") and bool(chromium())
+    except RuntimeError:  # no Chromium here: the server side still runs
+        browser = False
+    results = bench.main(["--quick"] + ([] if browser else ["--no-browser"]))
+    out = capsys.readouterr().out
+    assert "Machine: " in out and "| mixup | lam | 51 | " in out and [r["method"] for r in results["server"]] == ["mixup"]
+    if browser:
+        assert "event → painted p50 / p95" in out and "| mixup | mouse up after a drag | 1 | " in out
+        assert "| mixup | key step, λ released before | " in out
+        row = results["browser"]["methods"][0]
+        assert row["events"] > 10 and all(r["run"] for r in row["drag"] + row["keys"])
+        assert not results["browser"]["page_errors"] and not results["browser"]["tracebacks"]
