@@ -8,7 +8,7 @@ current λ); the seed where λ is drawn (a strip of 50 seeded draws, seeds in bl
 marked); else the method's first numeric parameter (at most 21 of its slider's values, and the current one).
 The file is content-addressed and cached across sessions (everyone who opens the same link shares it); the
 header is a few kilobytes, sent on every run. Its JPEG quality drops from 80 to 60 or 40 where a sweep of noisy
-pictures (random pixels) would pass BUDGET."""
+pictures (random pixels) would pass BUDGET (judged from one frame, so the file is encoded once)."""
 from __future__ import annotations
 
 import hashlib
@@ -104,30 +104,47 @@ class _Encoder:
         return buf.getvalue()
 
 
-def _mask_factor(h: int, w: int) -> int:
-    """Masks are shown at most MASK_SIDE a side: averaged over f×f blocks (a random-pixel mask becomes a grey
-    of its density, which compresses: as single pixels it would be megabytes of noise)."""
-    return max(1, -(-max(h, w) // MASK_SIDE))
+def _small(masks: torch.Tensor) -> torch.Tensor:
+    """(K, H, W) masks at most about MASK_SIDE a side, each pixel the mean of an f×f block (a random-pixel mask
+    becomes a grey of its density, which compresses: as single pixels it would be megabytes of noise); the last
+    H mod f rows and W mod f columns are left out."""
+    f = max(1, -(-max(masks.shape[1:]) // MASK_SIDE))
+    return torch.nn.functional.avg_pool2d(masks.cpu().float()[None], (min(f, masks.shape[1]), min(f, masks.shape[2])))[0]
 
 
 def _files(sweep, quality: int) -> tuple[bytes, list, list, tuple[int, int]]:
-    """The sweep's frames and masks as one file of JPEGs, with each picture's (offset, length)."""
+    """The sweep's frames, each a JPEG, and its masks as one JPEG sheet (row i: frame i's masks, input by input),
+    in one file, with each JPEG's (offset, length)."""
     jpeg = _Encoder(quality)
-    f = _mask_factor(*sweep.results[0].masks.shape[1:])
-    parts, frames, masks, at, size = [], [], [], 0, None
-
-    def add(blob: bytes) -> list[int]:
-        nonlocal at
+    parts, frames, at = [], [], 0
+    sheet = None
+    for i, r in enumerate(sweep.results):
+        blob = jpeg(r.image.cpu())
+        frames.append([at, len(blob)])
         parts.append(blob)
         at += len(blob)
-        return [at - len(blob), len(blob)]
+        small = _small(r.masks)
+        k, h, w = small.shape
+        if sheet is None:
+            sheet = torch.empty(len(sweep.results) * h, k * w)
+        sheet[i * h:(i + 1) * h].view(h, k, w).copy_(small.permute(1, 0, 2))
+    blob = jpeg(sheet[None])
+    parts.append(blob)
+    return b"".join(parts), frames, [at, len(blob)], (h, w)
 
-    for r in sweep.results:
-        frames.append(add(jpeg(r.image.cpu())))
-        small = torch.nn.functional.avg_pool2d(r.masks.cpu().float()[None], f, ceil_mode=True)[0]
-        size = tuple(small.shape[1:])
-        masks.append([add(jpeg(m[None])) for m in small])
-    return b"".join(parts), frames, masks, size
+
+def _quality(sweep) -> int:
+    """The highest of QUALITIES at which the sweep's file should stay within BUDGET, judged from its middle frame
+    and masks (the noisiest frame of a λ sweep: as many pixels from each image), so the file is encoded once."""
+    middle = sweep.results[len(sweep.results) // 2]
+    small = _small(middle.masks)
+    row = small.permute(1, 0, 2).reshape(1, small.shape[1], -1)  # the frame's row of the mask sheet
+    for quality in QUALITIES:
+        jpeg = _Encoder(quality)
+        frame = len(jpeg(middle.image.cpu())) + len(jpeg(row.contiguous()))
+        if frame * len(sweep.results) <= BUDGET:
+            return quality
+    return QUALITIES[-1]
 
 
 def _value_text(over: str, value, r) -> str:
@@ -169,13 +186,10 @@ def sweep_file(method: str, images_key: tuple, _x: torch.Tensor, labels: tuple[s
     spec = mixviz.METHODS[method]
     sweep = mixviz.sweep(method, _x, list(labels), over=over, values=values, seed=seed, lam=lam, alpha=alpha,
                          maps=_maps, classes=classes, **dict(params))
-    for quality in QUALITIES:  # noisy pictures (random pixels) take a lower quality to stay within BUDGET
-        blob, frames, masks, mask_size = _files(sweep, quality)
-        if len(blob) <= BUDGET:
-            break
+    blob, frames, masks, mask_size = _files(sweep, _quality(sweep))
     results = sweep.results
     header = {
-        "version": hashlib.sha1(blob).hexdigest()[:16], "mime": "image/jpeg", "frames": frames, "masks": masks,
+        "version": hashlib.sha1(blob).hexdigest()[:16], "mime": "image/jpeg", "frames": frames, "mask_sheet": masks,
         "size": list(results[0].image.shape[1:]), "mask_size": list(mask_size),
         "name": "λ" if over == "lam" else over, "caption": f"{spec.title} of {' and '.join(labels)}",
         "values": list(sweep.values), "value_text": [_value_text(over, v, r) for v, r in zip(sweep.values, results)],
@@ -205,11 +219,29 @@ def media_url(blob: bytes, key: str) -> str:
 
 def scrubber(blob: bytes, header: dict, index: int, key: str, on_value, on_centre, smoothing: dict | None) -> None:
     """Mount the component. Its triggers ("value" on release, "centre" on a dropped box) reach `on_value` and
-    `on_centre` (callbacks: they run before the next run, which then draws the rest of the page to match)."""
-    data = {**header, "url": media_url(blob, key), "index": int(index), "smoothing": smoothing}
+    `on_centre` (callbacks: they run before the next run, which then draws the rest of the page to match).
+
+    The data changes only when the browser must show something new: after a release the browser already shows
+    the released frame, so the same data goes out and streamlit sends nothing for it. `seq` counts the moves
+    the server makes (another control, a link); the browser follows a new seq. `released(key, version, index)`
+    tells this what the browser shows."""
+    ss = st.session_state
+    version = header["version"]
+    shown = ss.pop(f"{key}_released", None) or ss.get(f"{key}_shown")
+    sent = ss.get(f"{key}_sent")
+    if sent and sent[0] == version and shown == (version, index):
+        index_sent, seq = sent[1], sent[2]
+    else:
+        index_sent, seq = index, (sent[2] + 1 if sent else 0)
+    ss[f"{key}_sent"], ss[f"{key}_shown"] = (version, index_sent, seq), (version, index)
+    data = {**header, "url": media_url(blob, key), "index": int(index_sent), "seq": seq, "smoothing": smoothing}
     _component(key=key, data=data, on_value_change=on_value, on_centre_change=on_centre, width="stretch",
                height="content")
 
+
+def released(key: str, version: str, index: int) -> None:
+    """The browser released its control on frame `index` of sweep `version` (call from the release callback)."""
+    st.session_state[f"{key}_released"] = (version, int(index))
 
 
 def animations(method: str, x: torch.Tensor, labels: tuple[str, ...], target: Target, seed: int, lam: float | None,

@@ -13,6 +13,7 @@ from mixviz.imaging import to_pil
 from mixviz.labels import smooth_label
 from mixviz.maps.cam import network_view
 from mixviz.registry import FAMILIES
+from mixviz.threads import torch_threads
 from mixviz.types import MethodSpec, MixResult
 from mixviz.viz.charts import beta_chart
 from mixviz.viz.guides import guide_views
@@ -21,7 +22,7 @@ from ui import controls
 from ui.errors import errors_shown
 from ui.images import batch, credit, sample_path
 from ui.links import link_box, link_params, publish
-from ui.live import animations, prepared, scrubber, target_of as live_target
+from ui.live import animations, prepared, released, scrubber, target_of as live_target
 from ui.maps import class_notes, class_picks, maps_for
 from ui.models import default_class, model
 from ui.params import param_widgets
@@ -66,8 +67,13 @@ def render() -> None:
 
 @st.fragment
 def lab() -> None:
-    """The controls and everything they change, as one fragment: a control reruns this, not the sidebar."""
-    inputs = current()
+    """The controls and everything they change, as one fragment: a control reruns this, not the sidebar (and
+    app.py's torch_threads(1) does not wrap a fragment's own reruns: this does)."""
+    with torch_threads(1):
+        lab_body(current())
+
+
+def lab_body(inputs: Inputs) -> None:
     left, view = st.columns((1, 3), gap="large")
     with left:
         choice = method_controls(inputs)
@@ -156,10 +162,14 @@ def live(choice: Choice, m: Mixed) -> None:
     in the browser; released, the value is the page's, and the sections below follow it."""
     spec = choice.spec
     target = live_target(spec, choice.lam, choice.seed, choice.params)
+    # the sweep has every value of what it sweeps: that value is not part of its cache key (a release to a new
+    # value finds the same file)
+    over, params = target.over, {k: v for k, v in choice.params.items() if k != target.over}
     with st.spinner("Preparing the live picture (once per change of method, images, seed or parameters)…"):
-        blob, header = prepared(choice.method, (m.keys, m.size), m.x, m.labels, target.over, target.values,
-                                choice.seed, choice.lam, choice.alpha, tuple(sorted(choice.params.items())), m.maps,
-                                m.classes)
+        blob, header = prepared(choice.method, (m.keys, m.size), m.x, m.labels, over, target.values,
+                                target.values[0] if over == "seed" else choice.seed,
+                                None if over == "lam" else choice.lam, choice.alpha, tuple(sorted(params.items())),
+                                m.maps, m.classes)
     key = {"lam": "lab_lam", "seed": "lab_seed"}.get(target.over, f"lab_{choice.method}_{target.over}")
     st.session_state["lab_live"] = {"version": header["version"], "values": target.values, "key": key,
                                     "method": choice.method}
@@ -177,6 +187,7 @@ def _released() -> None:
     got, shown = (ss.get("lab_scrubber") or {}).get("value"), ss.get("lab_live")
     if isinstance(got, dict) and shown and got.get("version") == shown["version"] and got.get("value") in shown["values"]:
         ss[shown["key"]] = got["value"]
+        released("lab_scrubber", shown["version"], shown["values"].index(got["value"]))
 
 
 def _dropped() -> None:

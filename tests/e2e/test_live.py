@@ -87,6 +87,13 @@ def test_dragging_lambda_swaps_frames_in_the_browser_and_release_agrees_with_the
     want = {k: round(v, 3) for k, v in r.label.items()}
     assert shown_label(page) == want and page_label(page) == want
     assert float(query(page)["lam"]) == pytest.approx(lam)
+    # the page's own λ slider moves the live picture too (two steps of 0.01: a frame of the sweep)
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="λ").get_by_role("slider").first
+    thumb.focus()
+    thumb.press("ArrowLeft")
+    thumb.press("ArrowLeft")
+    page.locator(f'[data-testid="mixviz-live-image"][data-value="{round(lam - 0.02, 2):g}"]').wait_for()
+    settle(page, LIVE)
     assert page.locator(EXCEPTION).count() == 0
 
 

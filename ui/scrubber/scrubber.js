@@ -17,7 +17,7 @@ function el(tag, cls, parent, attrs = {}) {
 }
 
 function build(parent) {
-  const ui = { index: 0, serverIndex: null, url: null, frames: [], masks: [], log: [] };
+  const ui = { index: 0, seq: null, url: null, frames: [], sheet: null, log: [] };
   ui.root = el("div", "mv-root", parent, { "data-testid": "mixviz-scrubber" });
   const grid = el("div", "mv-grid", ui.root);
   ui.stage = el("div", "mv-stage", grid);
@@ -41,12 +41,13 @@ async function decode(ui, data) {
   // One fetch of the sweep file; each frame and mask becomes an ImageBitmap, so drawing one is synchronous.
   const bytes = new Uint8Array(await (await fetch(data.url)).arrayBuffer());
   const bitmap = ([offset, length], type) => createImageBitmap(new Blob([bytes.subarray(offset, offset + length)], { type }));
-  const frames = await Promise.all(data.frames.map((part) => bitmap(part, data.mime)));
-  const masks = await Promise.all(data.masks.map((parts) => Promise.all(parts.map((part) => bitmap(part, data.mime)))));
-  return { frames, masks };
+  const [sheet, ...frames] = await Promise.all([bitmap(data.mask_sheet, data.mime)].concat(
+    data.frames.map((part) => bitmap(part, data.mime))));
+  return { frames, sheet };
 }
 
 function layoutMasks(ui, data) {
+  ui.smoothed = Boolean(data.smoothing);
   ui.maskRow.replaceChildren();
   ui.maskCanvases = data.names.map((name, j) => {
     const fig = el("figure", "mv-mask", ui.maskRow);
@@ -91,9 +92,9 @@ function show(ui, i, event) {
   ui.range.value = String(i);
   ui.value.textContent = data.value_text[i];
   ui.canvas.setAttribute("aria-label", `${data.caption} at ${data.name} = ${data.value_text[i]}`);
+  const [mh, mw] = data.mask_size; // the sheet: row i holds frame i's masks, input by input
   (ui.maskCanvases || []).forEach(({ canvas, cap }, j) => {
-    const mask = ui.masks[i] && ui.masks[i][j];
-    if (mask) canvas.getContext("2d").drawImage(mask, 0, 0, canvas.width, canvas.height);
+    if (ui.sheet) canvas.getContext("2d").drawImage(ui.sheet, j * mw, i * mh, mw, mh, 0, 0, canvas.width, canvas.height);
     cap.textContent = `mask ${j + 1}: mean ${data.mask_means[i][j].toFixed(3)}`;
   });
   const weights = weightsAt(data, i);
@@ -211,14 +212,14 @@ async function load(ui, data) {
   layoutMasks(ui, data);
   buildStrip(ui);
   ui.frames = [];
-  ui.masks = [];
+  ui.sheet = null;
   ui.root.dataset.ready = "false";
   show(ui, data.index);
   const url = data.url;
   const decoded = await decode(ui, data);
   if (ui.url !== url) return; // a newer sweep came while this one was decoding
   ui.frames = decoded.frames;
-  ui.masks = decoded.masks;
+  ui.sheet = decoded.sheet;
   ui.dragCentre = null;
   show(ui, ui.index);
   ui.root.dataset.ready = "true";
@@ -237,12 +238,20 @@ export default function (component) {
   const fresh = data.url !== ui.url;
   ui.data = data;
   if (fresh) {
-    ui.serverIndex = data.index;
+    ui.seq = data.seq;
     ui.index = data.index;
     load(ui, data);
-  } else if (data.index !== ui.serverIndex) {
-    // the server moved the value (another control, a link): follow it; otherwise keep what the user scrubbed to
-    ui.serverIndex = data.index;
+    return;
+  }
+  if (Boolean(data.smoothing) !== ui.smoothed) {
+    ui.bars.replaceChildren();
+    layoutMasks(ui, data); // a bar for "each other class" comes or goes with label smoothing
+  }
+  if (data.seq !== ui.seq) {
+    // the server moved the value (another control, a link): follow it
+    ui.seq = data.seq;
     show(ui, data.index);
+  } else {
+    show(ui, ui.index); // the same sweep and value, other settings (label smoothing): redraw the bars
   }
 }
