@@ -52,21 +52,27 @@ class Target:
 
 
 def lam_grid(current: float) -> tuple[float, ...]:
-    """0, 0.02, …, 1 and the current λ (a link or the slider may give one between the steps)."""
-    grid = {round(i / LAM_STEPS, 4) for i in range(LAM_STEPS + 1)}
-    return tuple(sorted(grid | {float(current)}))
+    """λ in steps of 0.02 through the current λ, and 0 and 1: 0, 0.02, …, 1 for an even λ; 0, 0.01, 0.03, …,
+    0.99, 1 for an odd one. The λ slider's steps of 0.01 then alternate between two sweeps, each cached once,
+    instead of making a new one per step."""
+    steps = round(float(current) * LAM_STEPS, 6)
+    offset = steps - int(steps)
+    grid = {round((k + offset) / LAM_STEPS, 4) for k in range(LAM_STEPS + 1)} | {0.0, 1.0, float(current)}
+    return tuple(sorted(v for v in grid if 0 <= v <= 1))
 
 
 def param_grid(spec: MethodSpec, name: str, current) -> tuple:
-    """The parameter's slider values from min to max (at most PARAM_FRAMES of them, evenly thinned), and the
-    current one; each rounded to the step's decimals, as the slider holds them."""
+    """The parameter's slider values from min to max, every stride-th one counted from the current value (at
+    most about PARAM_FRAMES of them) with both ends; each rounded as the slider holds it. Moving the slider
+    cycles through `stride` sweeps, each cached once."""
     p = spec.param(name)
     n = int(round((p.max - p.min) / p.step)) + 1
-    picks = np.unique(np.round(np.linspace(0, n - 1, min(n, PARAM_FRAMES))).astype(int))
+    stride = -(-n // PARAM_FRAMES)
+    at = int(round((current - p.min) / p.step))
+    picks = {i for i in range(n) if (i - at) % stride == 0} | {0, n - 1}
     decimals = max(0, -int(np.floor(np.log10(p.step)))) if p.kind == "float" else 0
     as_type = (lambda v: round(float(v), decimals + 2)) if p.kind == "float" else int
-    values = {as_type(p.min + i * p.step) for i in picks} | {as_type(current)}
-    return tuple(sorted(values))
+    return tuple(sorted({as_type(p.min + i * p.step) for i in picks} | {as_type(current)}))
 
 
 def target_of(spec: MethodSpec, lam: float | None, seed: int, params: dict) -> Target:
