@@ -3,9 +3,10 @@ browser once per change of method, images, seed or parameters, as one file of JP
 media URL plus a small JSON header; the component (ui/scrubber/, a custom component v2: no iframe, no build
 step) swaps frames while the control is dragged and reports the value once on release.
 
-What is swept: λ where the method has one and λ is fixed (51 values, 0 to 1 in steps of 0.02, plus the
-current λ); the seed where λ is drawn (a strip of 50 seeded draws, seeds in blocks of 50, each frame's drawn λ
-marked); else the method's first numeric parameter (at most 21 of its slider's values, and the current one).
+What is swept: λ where the method has one and λ is fixed (steps of 0.02 through the current λ, and 0 and 1:
+51 or 52 values); the seed where λ is drawn (a strip of 50 seeded draws, seeds in blocks of 50, each frame's
+drawn λ marked); else the method's first numeric parameter (about 21 of its slider's values, through the
+current one).
 The file is content-addressed and cached across sessions (everyone who opens the same link shares it); the
 header is a few kilobytes, sent on every run. Its JPEG quality drops from 80 to 60 or 40 where a sweep of noisy
 pictures (random pixels) would pass BUDGET (judged from one frame, so the file is encoded once)."""
