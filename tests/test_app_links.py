@@ -104,3 +104,13 @@ def test_seed_and_lambda_are_shared_by_the_pages_and_kept_when_fix_goes_off_and_
     assert at.slider(key="sal_lam").value == 0.6
     switch_page(at, "mixing_lab").run()
     assert at.slider(key="lab_lam").value == 0.6 and at.number_input(key="lab_seed").value == 7
+
+
+def test_the_live_picture_shows_the_current_value_when_the_sweep_leaves_some_out():
+    at = opened({"method": "smoothmix", "sigma_min": "0.25", "sigma_max": "0.3"})
+    ok(at)
+    data = live_data(at)
+    assert max(data["values"]) <= 0.3  # σ_min above σ_max is refused, so those frames are left out
+    assert data["values"][data["index"]] == 0.25
+    r = library("smoothmix", ["cat", "dog"], sigma_min=0.25, sigma_max=0.3)
+    assert label_bars(at) == pytest.approx(r.label)

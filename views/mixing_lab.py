@@ -171,10 +171,12 @@ def live(choice: Choice, m: Mixed) -> None:
                                 None if over == "lam" else choice.lam, choice.alpha, tuple(sorted(params.items())),
                                 m.maps, m.classes)
     key = {"lam": "lab_lam", "seed": "lab_seed"}.get(target.over, f"lab_{choice.method}_{target.over}")
-    st.session_state["lab_live"] = {"version": header["version"], "values": target.values, "key": key,
+    values = tuple(header["values"])  # the sweep leaves out values the method refuses (SmoothMix's σ_min > σ_max)
+    st.session_state["lab_live"] = {"version": header["version"], "values": values, "key": key,
                                     "method": choice.method}
     smoothing = {"eps": choice.eps, "classes": NUM_CLASSES} if choice.eps else None
-    scrubber(blob, header, target.index, "lab_scrubber", _released, _dropped, smoothing)
+    index = values.index(target.current) if target.current in values else 0
+    scrubber(blob, header, index, "lab_scrubber", _released, _dropped, smoothing)
     if m.r.label_rule == "semantic":
         st.caption("Each weight is the share of that image's class activation that the mix keeps, so the two "
                    "need not sum to 1. Where both images share a class, the authors give each partial label "
