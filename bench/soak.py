@@ -62,14 +62,14 @@ def cpu_seconds(pid: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / tick
 
 
-def methods(only: list[str] | None = None) -> list[tuple[str, str, str]]:
-    """(name, its title, its family's title) of the methods with a λ slider (every family has some),
-    or of those named in `only`."""
+def methods(only: list[str] | None = None, with_lam: bool = True) -> list[tuple[str, str, str]]:
+    """(name, its title, its family's title) of the methods with a λ slider (every family has some; all
+    methods where not `with_lam`), or of those named in `only`."""
     import mixviz
     from mixviz.registry import FAMILIES
 
     return [(n, s.title, FAMILIES[s.family]) for n, s in mixviz.METHODS.items()
-            if s.uses_lam and (only is None or n in only)]
+            if (s.uses_lam or not with_lam) and (only is None or n in only)]
 
 
 def photo(rng: random.Random, tag: str) -> tuple[str, bytes]:
@@ -140,6 +140,13 @@ async def switch_method(page, rng, catalogue) -> float:
     before = await page.evaluate(MIXED)
     start = time.perf_counter()
     if await choose(page, "Family", family):
+        # the Method select shows the family's methods once that run is over (a short fragment run may never
+        # show the status widget, so waiting for it to go is not enough)
+        titles = [t for _, t, f in methods(None, with_lam=False) if f == family]
+        box = page.get_by_role("combobox", name="Method")
+        deadline = time.monotonic() + TIMEOUT_MS / 1000
+        while await box.input_value() not in titles and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
         await page.wait_for_selector(RUNNING, state="detached", timeout=TIMEOUT_MS)
     await choose(page, "Method", title)
     await page.wait_for_function("t => [...document.querySelectorAll('h3')].some(h => h.innerText.trim() === t)",
