@@ -114,8 +114,10 @@ function show(ui, i, event) {
     requestAnimationFrame((raf) => {
       const shown = Number(ui.canvas.dataset.frame);
       const checked = performance.now();
-      requestAnimationFrame((painted) => ui.log.push({ index: i, event: event.timeStamp, drawn, raf, checked,
-                                                       painted, shown, ok: frame !== undefined }));
+      requestAnimationFrame((painted) => {
+        ui.log.push({ index: i, event: event.timeStamp, drawn, raf, checked, painted, shown, ok: frame !== undefined });
+        if (ui.log.length > 2000) ui.log.splice(0, ui.log.length - 2000); // the latest 2000 events only
+      });
     });
   }
 }
