@@ -22,9 +22,11 @@ RUN pip install --no-cache-dir --no-deps .
 USER 10001
 # the weights land in the app user's timm cache, so the running container needs no internet
 RUN if [ "$FETCH_WEIGHTS" = "1" ]; then python -m mixviz fetch-weights xception; fi
-# no internet at run time, and no watching the app's files for edits (a served demo never changes)
+# no internet at run time, no watching the app's files for edits (a served demo never changes), and torch's large
+# tensors on transparent huge pages (app.py sets it too: the live picture's sweeps fault in far fewer pages)
 ENV HF_HUB_OFFLINE=1 \
-    STREAMLIT_SERVER_FILE_WATCHER_TYPE=none
+    STREAMLIT_SERVER_FILE_WATCHER_TYPE=none \
+    THP_MEM_ALLOC_ENABLE=1
 
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=90s --retries=3 \

@@ -2,13 +2,20 @@
 
 Each page is a function, views/<page>.render(). The pages live in views/, not "pages/": that name makes
 streamlit run a page without app.py on a fresh server."""
-import streamlit as st
+import os
 
-from mixviz.threads import torch_threads
-from ui import links
-from ui.errors import errors_shown
-from ui.sidebar import sidebar
-from views import cam_explorer, gallery, mixing_lab, saliency, theory
+# Before torch is imported (it reads this at its first allocation): tensors of 2 MB and more on transparent huge
+# pages, one page fault per 2 MB instead of 512. A λ sweep writes about 60 MB of fresh frames, and on these
+# machines its page faults cost more than its arithmetic (bench/live.py: mixup's sweep 58 → 24 ms).
+os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
+
+import streamlit as st  # noqa: E402
+
+from mixviz.threads import torch_threads  # noqa: E402
+from ui import links  # noqa: E402
+from ui.errors import errors_shown  # noqa: E402
+from ui.sidebar import sidebar  # noqa: E402
+from views import cam_explorer, gallery, mixing_lab, saliency, theory  # noqa: E402
 
 st.set_page_config(page_title="mixviz: image-mixing augmentation", page_icon=":material/science:", layout="wide")
 page = st.navigation([  # url paths as the pages had them as files: links and the browser tests open them by URL

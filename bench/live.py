@@ -39,6 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")  # as app.py runs torch (set before torch is imported)
 from serve import free_port, launch, rss_mb, serve, settle, stop  # noqa: E402
 
 BROWSER_METHODS = ("mixup", "cutmix", "fmix", "random_pixels")
