@@ -173,7 +173,8 @@ def measure_sweep(method: str, rounds: int, warm: int = 0) -> dict:
     compute_ms, total_ms = statistics.median(compute) * 1e3, statistics.median(total) * 1e3
     encode_ms = statistics.median([t - c for t, c in zip(total, compute)]) * 1e3
     head = len(json.dumps(header))
-    return {"method": method, "needs": spec.needs, "over": target.over, "frames": len(header["frames"]),
+    return {"method": method, "needs": spec.needs, "over": target.over, "frames": len(header["values"]),
+            "layout": header["layout"]["kind"], "quality": header["layout"]["quality"],
             "size": list(size), "compute_ms": compute_ms, "encode_ms": encode_ms, "total_ms": total_ms,
             "blob_kb": len(blob) / KB, "header_kb": head / KB, "payload_kb": (len(blob) + head) / KB,
             "maps_s": maps_s if maps is not None else None, "rounds": rounds}
@@ -191,9 +192,9 @@ def print_server(rows: list[dict]) -> None:
     print(f"Targets for model-free methods: ≤ {TARGET_SWEEP_MS} ms server time, ≤ {TARGET_PAYLOAD_KB / 1000:g} MB "
           "payload (1 KB = 1000 bytes).")
     print()
-    print("| method | over | frames | picture | compute (ms) | encode (ms) | total (ms) | payload (KB) | "
-          "of it header (KB) | within targets |")
-    print("|---|---|---:|---|---:|---:|---:|---:|---:|---|")
+    print("| method | over | frames | picture | sent as (JPEG quality) | compute (ms) | encode (ms) | total (ms) | "
+          "payload (KB) | of it header (KB) | within targets |")
+    print("|---|---|---:|---|---|---:|---:|---:|---:|---:|---|")
     for r in rows:
         ok = ("yes" if r["total_ms"] <= TARGET_SWEEP_MS and r["payload_kb"] <= TARGET_PAYLOAD_KB else
               "no: " + ", ".join(w for w, bad in (("time", r["total_ms"] > TARGET_SWEEP_MS),
@@ -201,7 +202,8 @@ def print_server(rows: list[dict]) -> None:
         if r["needs"] != "none":
             ok = f"(guided; maps first: {r['maps_s']:.1f} s)"
         h, w = r["size"]
-        print(f"| {r['method']} | {r['over']} | {r['frames']} | {h}×{w} | {r['compute_ms']:.0f} | "
+        print(f"| {r['method']} | {r['over']} | {r['frames']} | {h}×{w} | {r['layout']} ({r['quality']}) | "
+              f"{r['compute_ms']:.0f} | "
               f"{r['encode_ms']:.0f} | {r['total_ms']:.0f} | {r['payload_kb']:.0f} | {r['header_kb']:.1f} | {ok} |")
     print()
 

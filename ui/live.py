@@ -1,6 +1,7 @@
 """The live scrubber: a sweep of the picture (mixviz.sweep: the same draws, only one value moving) sent to the
-browser once per change of method, images, seed or parameters, as one file of JPEG frames and masks behind a
-media URL plus a small JSON header; the component (ui/scrubber/, a custom component v2: no iframe, no build
+browser once per change of method, images, seed or parameters, as one file of frames and masks behind a
+media URL (ui/frames.py: JPEG frames, or exactly as two pictures and the frame at which each pixel switches)
+plus a small JSON header; the component (ui/scrubber/, a custom component v2: no iframe, no build
 step) swaps frames while the control is dragged and reports the value once on release.
 
 What is swept: λ where the method has one and λ is fixed (steps of 0.02 through the current λ, and 0 and 1:
@@ -8,31 +9,26 @@ What is swept: λ where the method has one and λ is fixed (steps of 0.02 throug
 drawn λ marked); else the method's first numeric parameter (about 21 of its slider's values, through the
 current one).
 The file is content-addressed and cached across sessions (everyone who opens the same link shares it); the
-header is a few kilobytes, sent on every run. Its JPEG quality drops from 80 to 60 or 40 where a sweep of noisy
-pictures (random pixels) would pass BUDGET (judged from one frame, so the file is encoded once)."""
+header is a few kilobytes, sent on every run."""
 from __future__ import annotations
 
 import hashlib
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 import torch
-from PIL import Image
 
 import mixviz
 from mixviz.types import MethodSpec
 from mixviz.viz.style import INPUT_COLOURS
+from ui import frames
 
 HERE = Path(__file__).resolve().parent / "scrubber"
 LAM_STEPS = 50  # λ from 0 to 1 in steps of 0.02: 51 frames
 SEED_BLOCK = 50  # with λ drawn, the strip shows the seeds of the current block of 50
 PARAM_FRAMES = 21  # a parameter's sweep: one mix call per value (a parameter is per call, not per sample)
-MASK_SIDE = 160  # masks travel at most this many pixels on their longer side (they are shown small)
-QUALITIES = (80, 60, 40)  # JPEG qualities, tried in turn until the file is within BUDGET
-BUDGET = 1_400_000  # bytes of frames and masks per sweep (the header adds a few kilobytes)
 
 _component = st.components.v2.component(
     "mixviz_scrubber", css=(HERE / "scrubber.css").read_text(encoding="utf-8"),
@@ -90,70 +86,6 @@ def target_of(spec: MethodSpec, lam: float | None, seed: int, params: dict) -> T
     return Target(p.name, values, values[min(range(len(values)), key=lambda i: abs(values[i] - current))])
 
 
-class _Encoder:
-    """Pictures (C, H, W) float in [0, 1] to JPEG files at `quality`, through two buffers reused for every
-    picture of a size: no temporary per frame (on these machines the page faults of fresh tensors cost more
-    than the arithmetic)."""
-
-    def __init__(self, quality: int):
-        self.quality, self.buffers = quality, {}
-
-    def __call__(self, pixels: torch.Tensor) -> bytes:
-        c, h, w = pixels.shape
-        if (c, h, w) not in self.buffers:
-            self.buffers[c, h, w] = (torch.empty(h, w, c), torch.empty(h, w, c, dtype=torch.uint8))
-        real, out = self.buffers[c, h, w]
-        torch.mul(pixels.permute(1, 2, 0), 255, out=real)
-        out.copy_(real.add_(0.5).clamp_(0, 255))  # float to uint8 truncates: rounded by the 0.5
-        a = out.numpy()
-        buf = io.BytesIO()
-        Image.fromarray(a[..., 0] if c == 1 else a).save(buf, format="JPEG", quality=self.quality)
-        return buf.getvalue()
-
-
-def _small(masks: torch.Tensor) -> torch.Tensor:
-    """(K, H, W) masks at most about MASK_SIDE a side, each pixel the mean of an f×f block (a random-pixel mask
-    becomes a grey of its density, which compresses: as single pixels it would be megabytes of noise); the last
-    H mod f rows and W mod f columns are left out."""
-    f = max(1, -(-max(masks.shape[1:]) // MASK_SIDE))
-    return torch.nn.functional.avg_pool2d(masks.cpu().float()[None], (min(f, masks.shape[1]), min(f, masks.shape[2])))[0]
-
-
-def _files(sweep, quality: int) -> tuple[bytes, list, list, tuple[int, int]]:
-    """The sweep's frames, each a JPEG, and its masks as one JPEG sheet (row i: frame i's masks, input by input),
-    in one file, with each JPEG's (offset, length)."""
-    jpeg = _Encoder(quality)
-    parts, frames, at = [], [], 0
-    sheet = None
-    for i, r in enumerate(sweep.results):
-        blob = jpeg(r.image.cpu())
-        frames.append([at, len(blob)])
-        parts.append(blob)
-        at += len(blob)
-        small = _small(r.masks)
-        k, h, w = small.shape
-        if sheet is None:
-            sheet = torch.empty(len(sweep.results) * h, k * w)
-        sheet[i * h:(i + 1) * h].view(h, k, w).copy_(small.permute(1, 0, 2))
-    blob = jpeg(sheet[None])
-    parts.append(blob)
-    return b"".join(parts), frames, [at, len(blob)], (h, w)
-
-
-def _quality(sweep) -> int:
-    """The highest of QUALITIES at which the sweep's file should stay within BUDGET, judged from its middle frame
-    and masks (the noisiest frame of a λ sweep: as many pixels from each image), so the file is encoded once."""
-    middle = sweep.results[len(sweep.results) // 2]
-    small = _small(middle.masks)
-    row = small.permute(1, 0, 2).reshape(1, small.shape[1], -1)  # the frame's row of the mask sheet
-    for quality in QUALITIES:
-        jpeg = _Encoder(quality)
-        frame = len(jpeg(middle.image.cpu())) + len(jpeg(row.contiguous()))
-        if frame * len(sweep.results) <= BUDGET:
-            return quality
-    return QUALITIES[-1]
-
-
 def _value_text(over: str, value, r) -> str:
     if over == "lam":
         return f"{value:.2f}"
@@ -193,11 +125,10 @@ def sweep_file(method: str, images_key: tuple, _x: torch.Tensor, labels: tuple[s
     spec = mixviz.METHODS[method]
     sweep = mixviz.sweep(method, _x, list(labels), over=over, values=values, seed=seed, lam=lam, alpha=alpha,
                          maps=_maps, classes=classes, **dict(params))
-    blob, frames, masks, mask_size = _files(sweep, _quality(sweep))
+    blob, layout = frames.encode(sweep.results)
     results = sweep.results
     header = {
-        "version": hashlib.sha1(blob).hexdigest()[:16], "mime": "image/jpeg", "frames": frames, "mask_sheet": masks,
-        "size": list(results[0].image.shape[1:]), "mask_size": list(mask_size),
+        "version": hashlib.sha1(blob).hexdigest()[:16], "layout": layout, "size": list(results[0].image.shape[1:]),
         "name": "λ" if over == "lam" else over, "caption": f"{spec.title} of {' and '.join(labels)}",
         "values": list(sweep.values), "value_text": [_value_text(over, v, r) for v, r in zip(sweep.values, results)],
         "names": [str(n) for n in results[0].label], "colours": list(INPUT_COLOURS[:len(results[0].label)]),
@@ -261,9 +192,9 @@ def animations(method: str, x: torch.Tensor, labels: tuple[str, ...], target: Ta
     progress(f"Drawing {len(target.values)} frames…")
     sweep = mixviz.sweep(method, x, list(labels), over=target.over, values=target.values, seed=seed, lam=lam,
                          alpha=alpha, maps=maps, classes=classes, **params)
-    frames = sweep_frames(sweep)
+    pictures = sweep_frames(sweep)
     files = {}
     for fmt in ("gif", "mp4"):
-        progress(f"Encoding the {fmt.upper()} ({len(frames)} frames)…")
-        files[fmt] = encode(frames, fmt, fps)
+        progress(f"Encoding the {fmt.upper()} ({len(pictures)} frames)…")
+        files[fmt] = encode(pictures, fmt, fps)
     return files

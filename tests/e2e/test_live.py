@@ -97,6 +97,30 @@ def test_dragging_lambda_swaps_frames_in_the_browser_and_release_agrees_with_the
     assert page.locator(EXCEPTION).count() == 0
 
 
+@pytest.mark.parametrize("method", ["mixup", "random_elements"])
+def test_the_live_picture_shows_the_librarys_pixels(app_url, page, method):
+    """Frames read back from the canvas while the range moves (input events only: no release) against
+    mixviz.mix at each frame's λ. Mixup's frames travel as JPEGs; random elements' as the first and last frame
+    and the frame at which each element switches, composed in the page (JPEG frames lost their colours)."""
+    import numpy as np
+
+    open_lab(page, f"{app_url}/?method={method}&img=boat,airplane&lam=0.5&seed=2")
+    x = app_images("boat", "airplane")
+    for index in (0, 13, 26, 40):
+        got = page.evaluate("""(i) => { const ui = window.mixvizScrubber;
+            ui.range.value = String(i); ui.range.dispatchEvent(new Event("input", {bubbles: true}));
+            const c = ui.canvas; const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+            return {lam: Number(c.dataset.value), frame: Number(c.dataset.frame), w: c.width, h: c.height,
+                    rgb: Array.from(d.filter((_, k) => k % 4 !== 3))}; }""", index)
+        assert got["frame"] == index
+        r = mixviz.mix(method, x, labels=["boat", "airplane"], seed=2, lam=got["lam"])
+        want = (r.image.permute(1, 2, 0).numpy() * 255 + 0.5).clip(0, 255).astype(np.uint8).astype(float)
+        shown = np.array(got["rgb"], dtype=float).reshape(got["h"], got["w"], 3)
+        psnr = 10 * np.log10(255 ** 2 / ((shown - want) ** 2).mean())
+        assert psnr >= 30, (index, got["lam"], psnr)
+    assert page.locator(EXCEPTION).count() == 0
+
+
 def test_a_cutmix_box_follows_the_pointer_and_lands_where_it_was_dropped(app_url, page):
     open_lab(page, f"{app_url}/?method=cutmix&img=boat,airplane&lam=0.7&seed=0")
     box = page.locator('[data-testid="mixviz-box"]')

@@ -1,7 +1,7 @@
 // mixviz live scrubber: a Streamlit custom component (v2, no iframe, no build step).
 //
 // The server sends a sweep: the same picture at many values of one control (λ, a parameter or the seed),
-// as one binary file (frames and masks, JPEG) behind `data.url` and a small JSON header in `data`
+// as one binary file (frames and masks; ui/frames.py) behind `data.url` and a small JSON header in `data`
 // (values, label weights, mask means, box sizes). Dragging the range swaps decoded frames and redraws the
 // bars here, with no server round trip; on release the component reports the value once (trigger
 // "value"); dropping a dragged box reports its centre (trigger "centre").
@@ -37,13 +37,53 @@ function build(parent) {
   return ui;
 }
 
+async function pixels(blob) {
+  // The RGBA pixels of a picture file.
+  const bitmap = await createImageBitmap(blob);
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  ctx.drawImage(bitmap, 0, 0);
+  return ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+}
+
+async function inflate(blob) {
+  // The bytes of a zlib ("deflate") stream.
+  return new Uint8Array(await new Response(blob.stream().pipeThrough(new DecompressionStream("deflate"))).arrayBuffer());
+}
+
+async function composed(layout, part, n, width, height) {
+  // The frames of a "switch" file (ui/frames.py): frame i takes each element from the last frame where
+  // i >= at (the frame at which it switches), else from the first; `at` has one channel or three.
+  const [first, last, at] = await Promise.all([pixels(part(layout.first)), pixels(part(layout.last)),
+    inflate(part(layout.at))]);
+  const size = width * height;
+  const one = layout.channels === 1;
+  const frames = [];
+  for (let i = 0; i < n; i++) {
+    const out = new Uint8ClampedArray(size * 4);
+    for (let j = 0; j < size; j++) {
+      for (let c = 0; c < 3; c++) {
+        const k = 4 * j + c;
+        out[k] = i >= at[one ? j : c * size + j] ? last[k] : first[k];
+      }
+      out[4 * j + 3] = 255;
+    }
+    frames.push(createImageBitmap(new ImageData(out, width, height)));
+  }
+  return Promise.all(frames);
+}
+
 async function decode(ui, data) {
-  // One fetch of the sweep file; each frame and mask becomes an ImageBitmap, so drawing one is synchronous.
+  // One fetch of the sweep file; each frame and the mask sheet become ImageBitmaps, so drawing one is
+  // synchronous. The frames are JPEGs, or composed from the first and last frame (layout "switch").
   const bytes = new Uint8Array(await (await fetch(data.url)).arrayBuffer());
-  const bitmap = ([offset, length], type) => createImageBitmap(new Blob([bytes.subarray(offset, offset + length)], { type }));
-  const [sheet, ...frames] = await Promise.all([bitmap(data.mask_sheet, data.mime)].concat(
-    data.frames.map((part) => bitmap(part, data.mime))));
-  return { frames, sheet };
+  const layout = data.layout;
+  const part = ([offset, length]) => new Blob([bytes.subarray(offset, offset + length)], { type: layout.mime });
+  const sheet = createImageBitmap(part(layout.mask_sheet));
+  const frames = layout.kind === "switch"
+    ? composed(layout, part, data.values.length, data.size[1], data.size[0])
+    : Promise.all(layout.frames.map((p) => createImageBitmap(part(p))));
+  return { frames: await frames, sheet: await sheet };
 }
 
 function layoutMasks(ui, data) {
@@ -52,8 +92,8 @@ function layoutMasks(ui, data) {
   ui.maskCanvases = data.names.map((name, j) => {
     const fig = el("figure", "mv-mask", ui.maskRow);
     const canvas = el("canvas", "", fig, { "data-testid": `mixviz-mask-${j + 1}` });
-    canvas.width = data.mask_size[1];
-    canvas.height = data.mask_size[0];
+    canvas.width = data.layout.mask_size[1];
+    canvas.height = data.layout.mask_size[0];
     canvas.style.borderColor = data.colours[j];
     const cap = el("figcaption", "", fig);
     return { canvas, cap };
@@ -92,7 +132,7 @@ function show(ui, i, event) {
   ui.range.value = String(i);
   ui.value.textContent = data.value_text[i];
   ui.canvas.setAttribute("aria-label", `${data.caption} at ${data.name} = ${data.value_text[i]}`);
-  const [mh, mw] = data.mask_size; // the sheet: row i holds frame i's masks, input by input
+  const [mh, mw] = data.layout.mask_size; // the sheet: row i holds frame i's masks, input by input
   (ui.maskCanvases || []).forEach(({ canvas, cap }, j) => {
     if (ui.sheet) canvas.getContext("2d").drawImage(ui.sheet, j * mw, i * mh, mw, mh, 0, 0, canvas.width, canvas.height);
     cap.textContent = `mask ${j + 1}: mean ${data.mask_means[i][j].toFixed(3)}`;
