@@ -44,7 +44,7 @@ def live_data(at) -> dict:
     """The data the live scrubber (a custom component: AppTest cannot draw it) gets, as the browser does."""
     found = at.get("bidi_component")
     assert found, "no live picture on the page"
-    return json.loads(found[0].proto.json)
+    return json.loads(json.loads(found[0].proto.json))  # the component's data is one JSON string
 
 
 def label_bars(at) -> dict:

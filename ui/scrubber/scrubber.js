@@ -269,7 +269,8 @@ async function load(ui, data) {
 }
 
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
+  const { parentElement, setTriggerValue } = component;
+  const data = JSON.parse(component.data); // the server sends its data as one JSON string (ui/live.py)
   let ui = parentElement.__mixviz;
   if (!ui) {
     ui = parentElement.__mixviz = build(parentElement);
