@@ -3,13 +3,13 @@ that guided it and what a pretrained network makes of it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, TypeVar
 
 import streamlit as st
 import torch
 
 import mixviz
 from mixviz import imaging  # imaging.shade looked up per call: tests record the masks it shades with
-from mixviz.imaging import to_pil
 from mixviz.labels import smooth_label
 from mixviz.maps.cam import network_view
 from mixviz.registry import FAMILIES
@@ -21,15 +21,17 @@ from mixviz.viz.slides import code_snippet, formula_lines, method_figure
 from ui import controls
 from ui.errors import errors_shown
 from ui.images import batch, credit, sample_path
+from ui.jpeg import jpeg
 from ui.links import link_box, link_params, publish
 from ui.live import animations, prepared, released, scrubber, target_of as live_target
-from ui.maps import class_notes, class_picks, maps_for
+from ui.maps import class_notes, class_picks, maps_for, needs_of
 from ui.models import default_class, model
 from ui.params import param_widgets
 from ui.sidebar import Inputs, current
 from ui.uploads import MAX_SIDE
 
 NUM_CLASSES = 1000  # label smoothing spreads ε over the ImageNet classes the models know
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,21 @@ class Mixed:
 def render() -> None:
     st.title("Mixing Lab")
     lab()
+
+
+def _kept(name: str, key: tuple, make: Callable[[], T]) -> T:
+    """`make()`, kept in the session under `name` for the next run: a run with the same `key` gets the value
+    the last run got without calling `make`, so without st.cache_*'s lookup (which hashes every argument and
+    reads the function's signature: about 1 ms a call). Only for a value that `key` names exactly: the hashed
+    arguments of a cached function (its unhashed `_x`, `_maps` are named by them), as plain Python values;
+    they are compared by repr, so 1, 1.0 and True, or 0.0 and -0.0, are different keys."""
+    ss, key = st.session_state, repr(key)
+    held = ss.get(name)
+    if held is not None and held[0] == key:
+        return held[1]
+    value = make()
+    ss[name] = (key, value)
+    return value
 
 
 @st.fragment
@@ -145,12 +162,14 @@ def header(choice: Choice, inputs: Inputs) -> None:
 def mix(choice: Choice, keys: tuple[str, ...], labels: tuple[str, ...], left) -> Mixed:
     """The inputs at their common size, the class of each input's map (a select under the controls), the
     maps that guide the method (cached per image) and the mix."""
-    x = batch(keys)
+    x = _kept("_lab_kept_batch", keys, lambda: batch(keys))  # the same tensor every run: keys name their pictures
     size = tuple(x.shape[2:])
     with left:  # the ImageNet class of each input's CAM or loss gradient (for methods whose maps have one)
         classes = class_picks(keys, labels, size, "lab", method=choice.method)
-    with st.spinner("Computing the maps that guide this method (once per image)…"):
-        maps = maps_for(choice.method, keys, size, choice.params, classes)
+    maps = None  # a method that declares no maps needs no spinner (maps_for would compute nothing)
+    if needs_of(choice.method, choice.params):
+        with st.spinner("Computing the maps that guide this method (once per image)…"):
+            maps = maps_for(choice.method, keys, size, choice.params, classes)
     r = mixviz.mix(choice.method, x, labels=list(labels), seed=choice.seed, lam=choice.lam, alpha=choice.alpha,
                    maps=maps, **choice.params)
     return Mixed(keys, labels, x, size, classes, maps, r)
@@ -165,11 +184,17 @@ def live(choice: Choice, m: Mixed) -> None:
     # the sweep has every value of what it sweeps: that value is not part of its cache key (a release to a new
     # value finds the same file)
     over, params = target.over, {k: v for k, v in choice.params.items() if k != target.over}
-    with st.spinner("Preparing the live picture (once per change of method, images, seed or parameters)…"):
-        blob, header = prepared(choice.method, (m.keys, m.size), m.x, m.labels, over, target.values,
-                                target.values[0] if over == "seed" else choice.seed,
-                                None if over == "lam" else choice.lam, choice.alpha, tuple(sorted(params.items())),
-                                m.maps, m.classes)
+    # prepared's hashed arguments (m.x and m.maps are named by the keys, the size, the method, its parameters
+    # and the classes): a release to a value of the same sweep keeps them all, and skips the cache's lookup
+    args = (choice.method, (m.keys, m.size), m.labels, over, target.values,
+            target.values[0] if over == "seed" else choice.seed, None if over == "lam" else choice.lam, choice.alpha,
+            tuple(sorted(params.items())), m.classes)
+
+    def sweep() -> tuple[bytes, dict]:
+        with st.spinner("Preparing the live picture (once per change of method, images, seed or parameters)…"):
+            return prepared(*args[:2], m.x, *args[2:9], m.maps, args[9])
+
+    blob, header = _kept("_lab_kept_sweep", args, sweep)
     key = {"lam": "lab_lam", "seed": "lab_seed"}.get(target.over, f"lab_{choice.method}_{target.over}")
     values = tuple(header["values"])  # the sweep leaves out values the method refuses (SmoothMix's σ_min > σ_max)
     st.session_state["lab_live"] = {"version": header["version"], "values": values, "key": key,
@@ -214,8 +239,8 @@ def pictures(choice: Choice, m: Mixed) -> None:
     if "note" in r.info:
         st.warning(r.info["note"])
     top = st.columns([1] * k + [2])
-    for i in range(k):
-        top[i].image(to_pil(imaging.shade(x[i], r.used[i])), caption=f"input {i + 1}: {m.labels[i]} (dark: not used)",
+    for i in range(k):  # JPEG bytes made here (ui/jpeg.py: the bytes st.image would make of to_pil, in a third of the time)
+        top[i].image(jpeg(imaging.shade(x[i], r.used[i])), caption=f"input {i + 1}: {m.labels[i]} (dark: not used)",
                      width="stretch", output_format="JPEG")
     with top[k]:
         corrected, lam = r.lam_corrected, choice.lam
