@@ -175,8 +175,8 @@ def scrubber(blob: bytes, header: dict, index: int, key: str, on_value, on_centr
     ss[f"{key}_sent"], ss[f"{key}_shown"] = (version, index_sent, seq), (version, index)
     data = {**header, "url": media_url(blob, key), "index": int(index_sent), "seq": seq, "smoothing": smoothing}
     # as one JSON string: a dict would have each of its values checked for being a dataframe (0.5 ms a run)
-    _component(key=key, data=json.dumps(data, separators=(",", ":")), on_value_change=on_value, on_centre_change=on_centre, width="stretch",
-               height="content")
+    _component(key=key, data=json.dumps(data, separators=(",", ":")), on_value_change=on_value,
+               on_centre_change=on_centre, width="stretch", height="content")
 
 
 def released(key: str, version: str, index: int) -> None:
