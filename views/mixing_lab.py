@@ -186,15 +186,16 @@ def live(choice: Choice, m: Mixed) -> None:
     over, params = target.over, {k: v for k, v in choice.params.items() if k != target.over}
     # prepared's hashed arguments (m.x and m.maps are named by the keys, the size, the method, its parameters
     # and the classes): a release to a value of the same sweep keeps them all, and skips the cache's lookup
-    args = (choice.method, (m.keys, m.size), m.labels, over, target.values,
-            target.values[0] if over == "seed" else choice.seed, None if over == "lam" else choice.lam, choice.alpha,
-            tuple(sorted(params.items())), m.classes)
+    images, seed = (m.keys, m.size), target.values[0] if over == "seed" else choice.seed
+    lam, fixed = None if over == "lam" else choice.lam, tuple(sorted(params.items()))
 
     def sweep() -> tuple[bytes, dict]:
         with st.spinner("Preparing the live picture (once per change of method, images, seed or parameters)…"):
-            return prepared(*args[:2], m.x, *args[2:9], m.maps, args[9])
+            return prepared(choice.method, images, m.x, m.labels, over, target.values, seed, lam, choice.alpha, fixed,
+                            m.maps, m.classes)
 
-    blob, header = _kept("_lab_kept_sweep", args, sweep)
+    blob, header = _kept("_lab_kept_sweep", (choice.method, images, m.labels, over, target.values, seed, lam,
+                                             choice.alpha, fixed, m.classes), sweep)
     key = {"lam": "lab_lam", "seed": "lab_seed"}.get(target.over, f"lab_{choice.method}_{target.over}")
     values = tuple(header["values"])  # the sweep leaves out values the method refuses (SmoothMix's σ_min > σ_max)
     st.session_state["lab_live"] = {"version": header["version"], "values": values, "key": key,
