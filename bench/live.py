@@ -1,7 +1,7 @@
 """The live scrubber's speed: the sweep the server makes for it, and what a person dragging it feels.
 
     python bench/live.py [--methods ...] [--rounds 3] [--browser-methods ...] [--drags 3] [--keys 5]
-                         [--no-browser] [--quick] [--json live.json]
+                         [--no-browser] [--floor-steps 30] [--quick] [--json live.json]
 
 1. Server side, per method (default: every model-free method; a guided one when named, its maps made first
    by ui.maps.maps_for as the app caches them): ui.live.sweep_file at the app's picture size (boat and
@@ -21,7 +21,10 @@
    - the same for keyboard steps (arrow keys on the focused range: each is a release), first away from the
      last drag's end, then back over the same values; each release is marked by whether this page had
      released its value before (the server's sweep cache then holds it).
-3. The machine and the settings. Benchmarks print tables and never assert timings.
+   The server's CPU is split into the script run's thread and the rest (the event loop).
+3. Streamlit's own cost of a fragment rerun, the floor under any release (bench/floor.py: a bare page with a
+   slider and N lines, driven the same way).
+4. The machine and the settings. Benchmarks print tables and never assert timings.
 """
 from __future__ import annotations
 
@@ -37,10 +40,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts"), str(ROOT / "bench")]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")  # as app.py runs torch (set before torch is imported)
-from serve import free_port, launch, rss_mb, serve, settle, stop  # noqa: E402
+from serve import cpu_seconds, free_port, launch, rss_mb, serve, settle, stop, thread_cpu  # noqa: E402
 
 BROWSER_METHODS = ("mixup", "cutmix", "fmix", "random_pixels")
 LIVE = '[data-testid="mixviz-scrubber"][data-ready="true"]'
@@ -94,10 +97,25 @@ LOG = """async () => { await new Promise(r => requestAnimationFrame(() => reques
   await new Promise(r => setTimeout(r, 50)); return window.mixvizScrubber.log; }"""
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU seconds a process has used so far (user + system), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+class ServerCpu:
+    """The server's CPU seconds from `start()` to `stop()`, split into the script run's (the threads that ended
+    meanwhile: streamlit runs each script run on a thread of its own) and the rest's (the threads that live
+    on: the event loop, which sends the messages and serves the media files). `stop()` first waits (≤ 1 s)
+    for the run's thread to end, so that its whole share lands in this release."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+
+    def start(self) -> None:
+        self.threads, self.total = thread_cpu(self.pid), cpu_seconds(self.pid)
+
+    def stop(self) -> dict:
+        deadline = time.monotonic() + 1.0
+        while set(thread_cpu(self.pid)) - set(self.threads) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        now, total = thread_cpu(self.pid), cpu_seconds(self.pid)
+        rest = sum(v - self.threads.get(t, 0.0) for t, v in now.items())
+        return {"cpu_s": total - self.total, "script_s": total - self.total - rest, "rest_s": rest}
 
 
 def pct(values: list[float], q: int) -> float | None:
@@ -269,15 +287,17 @@ def release(page, socket: Socket, pid: int, act) -> dict:
     """Arm the watcher, do `act` (which releases the range), wait for the page to agree and the run to end;
     the times and the server's CPU seconds in between."""
     page.evaluate(ARM)
-    mark, cpu = socket.mark(), cpu_seconds(pid)
+    cpu = ServerCpu(pid)
+    mark = socket.mark()
+    cpu.start()
     act()
     page.wait_for_function(RELEASED, timeout=60_000)
     got = page.evaluate("() => window.__mvRelease")
     run = socket.wait_finished(page, mark)
-    cpu = cpu_seconds(pid) - cpu
     page.wait_for_selector(LIVE, timeout=60_000)
+    used = cpu.stop()
     sent = page.evaluate("t => (window.__mvSent || []).find(s => s >= t)", got["start"])
-    return {"consistent_ms": got["done"] - got["start"], "index": got["index"], "run": run, "cpu_s": cpu,
+    return {"consistent_ms": got["done"] - got["start"], "index": got["index"], "run": run, **used,
             "status_widget": got["widget"],
             "to_request_ms": None if sent is None else sent - got["start"]}
 
@@ -372,8 +392,14 @@ def _summary(samples: list[dict]) -> dict:
     consistent = [s["consistent_ms"] for s in samples]
     return {"n": len(samples), "p50": pct(consistent, 50), "p95": pct(consistent, 95),
             "to_request": med([a for a, _ in parts]), "wall": med([w for _, w in parts]), "tail": med(tails),
-            "cpu_ms": 1e3 * statistics.mean([s["cpu_s"] for s in samples]) if samples else None,
+            **{f"{k}_ms": 1e3 * statistics.mean([s[f"{k}_s"] for s in samples]) if samples else None
+               for k in ("cpu", "script", "rest")},
             "messages": med([r["messages"] for r in runs]), "kb": med([r["bytes"] / KB for r in runs])}
+
+
+def cpu_text(s: dict) -> str:
+    """The server's CPU per release: all = the script run's + the rest's (the event loop's)."""
+    return "–" if s["cpu_ms"] is None else f"{s['cpu_ms']:.0f} = {s['script_ms']:.0f} + {s['rest_ms']:.0f}"
 
 
 def groups(r: dict) -> list[tuple[str, list[dict]]]:
@@ -405,15 +431,16 @@ def print_browser(b: dict, drags: int, keys: int) -> None:
     print("From the range's change event (mouse up, or a key step) until the server-drawn \"Label:\" line reads "
           "what the component's bars read, \"λ fixed at\" shows the released λ and the status widget is gone or "
           "fading out (Streamlit shows it once a run has lasted 500 ms; the time is the DOM change's, its paint "
-          "follows within a frame). Server CPU: utime + stime of the server's process per "
-          "release. Server wall: the rerun message sent → script_finished received (Chromium's websocket "
+          "follows within a frame). Server CPU: utime + stime of the server's process per release (mean), = the "
+          "script run's thread + the rest (the event loop: sending the messages, serving the media files). "
+          "Server wall: the rerun message sent → script_finished received (Chromium's websocket "
           "timestamps). Back: messages and KB the server sent per release (median). A key step is one release; "
           "\"not released before\" and \"released before\" say whether this page had already released that λ "
           "(the server's sweep cache then holds it). "
           f"Target p50 ≤ {TARGET_RELEASE_P50} ms.")
     print()
     print("| method | release | n | p50 (ms) | p95 (ms) | event → request sent | server wall | page after "
-          "script_finished | server CPU per release (ms) | back: messages, KB |")
+          "script_finished | server CPU per release (ms): all = script run + rest | back: messages, KB |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     pooled: dict[str, list[dict]] = {}
     for r in rows:
@@ -422,11 +449,11 @@ def print_browser(b: dict, drags: int, keys: int) -> None:
             s = _summary(got)
             back = "–" if s["messages"] is None else f"{s['messages']:.0f}, {s['kb']:.1f}"
             print(f"| {r['method']} | {what} | {s['n']} | {ms(s['p50'])} | {ms(s['p95'])} | {ms(s['to_request'])} | "
-                  f"{ms(s['wall'])} | {ms(s['tail'])} | {ms(s['cpu_ms'])} | {back} |")
+                  f"{ms(s['wall'])} | {ms(s['tail'])} | {cpu_text(s)} | {back} |")
     for what, got in pooled.items() if len(rows) > 1 else ():
         s = _summary(got)
         print(f"| **all** | {what} | {s['n']} | {ms(s['p50'])} | {ms(s['p95'])} | {ms(s['to_request'])} | "
-              f"{ms(s['wall'])} | {ms(s['tail'])} | {ms(s['cpu_ms'])} | |")
+              f"{ms(s['wall'])} | {ms(s['tail'])} | {cpu_text(s)} | |")
     print()
     print("(The three parts are medians of each sample's own parts, so they need not add up to the p50; the last "
           "is negative where the page already matched before script_finished arrived: Streamlit shows its status "
@@ -463,12 +490,13 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--drags", type=int, default=3, help="drags (each ends in a release) per method")
     ap.add_argument("--keys", type=int, default=5, help="key steps right, then as many back, per method")
     ap.add_argument("--no-browser", action="store_true", help="only the server side")
+    ap.add_argument("--floor-steps", type=int, default=30, help="bench/floor.py's releases per page (0: not run)")
     ap.add_argument("--quick", action="store_true", help="one method, one round: that the script works")
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args(argv)
     if args.quick:
         args.methods, args.rounds = (args.methods or ["mixup"])[:1], 1
-        args.browser_methods, args.drags, args.keys = args.browser_methods[:1], 1, 2
+        args.browser_methods, args.drags, args.keys, args.floor_steps = args.browser_methods[:1], 1, 2, 3
     began = time.perf_counter()
     m = machine()
     print(f"Machine: {m['cores']} cores ({m['usable_cores']} usable), {m['cpu']}; Python {m['python']}, "
@@ -482,6 +510,11 @@ def main(argv: list[str] | None = None) -> dict:
     if not args.no_browser:
         browser = browser_side(args.browser_methods, args.drags, args.keys)
         print_browser(browser, args.drags, args.keys)
+        if args.floor_steps:
+            from floor import floor_side, print_floor
+
+            browser["floor"] = floor_side(ServerCpu, Socket, steps=args.floor_steps)
+            print_floor(browser["floor"])
     total = time.perf_counter() - began
     print(f"Whole run: {total:.0f} s (server start {browser['serve_s']:.1f} s)." if browser else
           f"Whole run: {total:.0f} s.")

@@ -24,10 +24,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(port: int, log=subprocess.DEVNULL, timeout: float = 90.0) -> subprocess.Popen:
-    """`streamlit run app.py` on 127.0.0.1:port, returned once /_stcore/health answers ok."""
-    env = {**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+def serve(port: int, log=subprocess.DEVNULL, timeout: float = 90.0, app: Path = ROOT / "app.py",
+          env: dict | None = None) -> subprocess.Popen:
+    """`streamlit run app.py` (or another script) on 127.0.0.1:port, returned once /_stcore/health answers ok."""
+    env = {**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1"), **(env or {})}
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
                              "--server.address", "127.0.0.1", "--server.port", str(port),
                              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
                             cwd=ROOT, env=env, stdout=log, stderr=log)
@@ -58,6 +59,29 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds a process has used so far (user + system, its ended threads included), from /proc."""
+    return _ticks(Path(f"/proc/{pid}/stat")) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) of each thread of a process alive now, by thread id, from /proc. What a
+    process used beyond its live threads' share was used by threads that have ended: streamlit starts a
+    thread for each script run."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            out[int(task.name)] = _ticks(task / "stat") / os.sysconf("SC_CLK_TCK")
+        except FileNotFoundError:  # the thread ended meanwhile
+            pass
+    return out
+
+
+def _ticks(stat: Path) -> int:
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
 
 
 def chromium() -> str:

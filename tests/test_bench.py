@@ -86,7 +86,8 @@ def test_label_truth_table_runs_and_mixviz_labels_equal_the_pixels(capsys):
 
 
 def test_live_benchmark_runs(capsys):
-    """bench/live.py --quick: the server's sweep table and, with a browser, the drag and release tables."""
+    """bench/live.py --quick: the server's sweep table and, with a browser, the drag and release tables and
+    bench/floor.py's."""
     import os
 
     from serve import chromium
@@ -108,3 +109,9 @@ def test_live_benchmark_runs(capsys):
         row = results["browser"]["methods"][0]
         assert row["events"] > 10 and all(r["run"] for r in row["drag"] + row["keys"])
         assert not results["browser"]["page_errors"] and not results["browser"]["tracebacks"]
+        releases = row["drag"] + row["keys"]  # the split adds up; each release's run costs CPU (ticks of 10 ms)
+        assert all(abs(r["script_s"] + r["rest_s"] - r["cpu_s"]) < 1e-9 and r["rest_s"] >= 0 for r in releases)
+        assert sum(r["script_s"] for r in releases) > 0
+        floor = results["browser"]["floor"]  # bench/floor.py's bare page: one message more per line under its slider
+        assert "Streamlit's own cost of a fragment rerun" in out and [r["elements"] for r in floor] == [0, 16, 32]
+        assert [r["messages"] - floor[0]["messages"] for r in floor] == [0, 16, 32] and all(r["cpu_ms"] > 0 for r in floor)
