@@ -121,3 +121,34 @@ def test_every_model_free_methods_file_fits_the_budget_at_the_apps_size():
                                   None, None)
         assert len(blob) <= frames.BUDGET, (name, len(blob))
         assert len(header["layout"]["frames" if header["layout"]["kind"] == "jpeg" else "at"]) > 0
+
+
+@pytest.mark.parametrize("c", [3, 1])
+def test_the_encoder_gives_the_jpeg_pillow_makes_of_the_rounded_picture(c):
+    """The frames' JPEGs (OpenCV, BGR) are the very bytes Pillow makes of the picture as u8 rounds it, at the
+    same quality: the colours are not swapped, the values not shifted."""
+    pictures = [X[0, :c], X[1, :c].flip(1)]
+    for quality in frames.QUALITIES:
+        encoder = frames.Encoder(quality)
+        for p in pictures:
+            buf = io.BytesIO()
+            a = u8(p)
+            Image.fromarray(a[..., 0] if c == 1 else a).save(buf, format="JPEG", quality=quality)
+            assert encoder(p) == buf.getvalue()
+
+
+def test_in_runs_keeps_the_order_and_gives_each_run_its_own_encoder(monkeypatch):
+    """in_runs on the thread pool: the same list as one pass, in order, whatever the number of runs."""
+    pictures = [torch.rand(3, 24, 32) for _ in range(7)]
+    one = frames.Encoder(60)
+    expected = [one(p) for p in pictures]
+    for cores in (1, 2, 3, 7, 9):
+        monkeypatch.setattr(frames, "CORES", cores)
+        made = []
+
+        def make():
+            made.append(frames.Encoder(60))
+            return made[-1]
+
+        assert frames.in_runs(make, pictures) == expected
+        assert len(made) == min(cores, len(pictures)) and len({id(m) for m in made}) == len(made)

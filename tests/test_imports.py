@@ -38,7 +38,8 @@ def test_mixing_a_batch_loads_no_optional_heavy_package():
                               "pooling", "MixError", "ImageError") if not hasattr(mixviz, n)]
         # the modules that draw are importable without what they draw with, too
         import mixviz.maps.cam, mixviz.maps.network, mixviz.theory
-        import mixviz.viz.charts, mixviz.viz.cli, mixviz.viz.map_figures, mixviz.viz.slides, mixviz.viz.theory
+        import mixviz.viz.animation, mixviz.viz.charts, mixviz.viz.cli, mixviz.viz.map_figures, mixviz.viz.slides
+        import mixviz.viz.theory
         after_figure_modules = [m for m in {HEAVY!r} if m in sys.modules]
         print(json.dumps(dict(after_mix=after_mix, public_missing=public, after_figure_modules=after_figure_modules)))
         """)
