@@ -93,31 +93,43 @@ def switches(images: list[torch.Tensor]) -> torch.Tensor | None:
     value to the last one's (len(images) where it never does), such that picture i equals, element by
     element and exactly, `last if i >= at else first`; None where no such map exists (a blend, a
     non-monotone sweep, fewer than 3 pictures). One channel where every channel that changes switches at
-    the same frame."""
+    the same frame. Bands of rows are checked on the thread pool (torch lets go of the GIL)."""
     n = len(images)
     if n < 3 or n > 255:
         return None
-    first, last = images[0].cpu(), images[-1].cpu()
-    middle = images[n // 2].cpu()
+    images = [image.cpu() for image in images]
+    first, last, middle = images[0], images[-1], images[n // 2]
     if not ((middle == first) | (middle == last)).all():  # a blend: found at the cost of one frame
         return None
+    h = first.shape[1]
+    bands = min(CORES, h)
+    bounds = [h * i // bands for i in range(bands + 1)]
+    parts = list(_POOL.map(lambda i: _switch_band([image[:, bounds[i]:bounds[i + 1]] for image in images]),
+                           range(bands)))
+    if any(part is None for part in parts):
+        return None
+    at = torch.cat(parts, dim=1)
+    changes = first != last
+    pixel = torch.where(changes, at, 0).amax(0, keepdim=True)  # elements that never change may take any frame
+    if first.shape[0] > 1 and not (changes & (at != pixel)).any():
+        return pixel.contiguous()
+    return at.contiguous()
+
+
+def _switch_band(images: list[torch.Tensor]) -> torch.Tensor | None:
+    """switches' map for one band of rows, before the channels are joined; None where there is none."""
+    n, first, last = len(images), images[0], images[-1]
     shape = first.shape
     switched, count = torch.zeros(shape, dtype=torch.bool), torch.zeros(shape, dtype=torch.uint8)
     as_first, as_last = torch.empty(shape, dtype=torch.bool), torch.empty(shape, dtype=torch.bool)
     for image in images[1:]:
-        image = image.cpu()
         torch.eq(image, first, out=as_first)
         torch.eq(image, last, out=as_last)
         torch.logical_or(switched, as_first.logical_not_(), out=switched)  # it has left the first picture's value
         if torch.logical_and(switched, as_last.logical_not_(), out=as_last).any():  # ... and not for the last's
             return None
         count += switched
-    at = n - count  # an element that switched at frame k was counted in frames k … n − 1
-    changes = first != last
-    pixel = torch.where(changes, at, 0).amax(0, keepdim=True)  # elements that never change may take any frame
-    if shape[0] > 1 and not (changes & (at != pixel)).any():
-        return pixel.contiguous()
-    return at.contiguous()
+    return n - count  # an element that switched at frame k was counted in frames k … n − 1
 
 
 def encode(results) -> tuple[bytes, dict]:
