@@ -5,9 +5,10 @@
 
 1. Server side, per method (default: every model-free method; a guided one when named, its maps made first
    by ui.maps.maps_for as the app caches them): ui.live.sweep_file at the app's picture size (boat and
-   airplane through ui.images.batch, slots 3 and 4 as the sidebar fills them), torch on 1 thread as the app
-   runs. What is swept, how many frames, the server time split into compute (mixviz.sweep) and encode (the
-   rest: JPEGs and the header), and the payload (file + JSON header), the median of a few rounds.
+   airplane through ui.images.batch, slots 3 and 4 as the sidebar fills them), in a run on 1 torch thread as
+   the app's runs are (sweep_file makes the sweep itself on every core). What is swept, how many frames, the
+   server time split into compute (mixviz.sweep) and encode (the rest: JPEGs and the header), and the payload
+   (file + JSON header), the median of a few rounds.
    Targets: ≤ 150 ms and ≤ 1.5 MB for model-free methods.
 2. In the browser (Debian's Chromium, the real server): per method, the link with λ 0.5 is opened; then
    - drags of the range thumb with the mouse: the input event → painted frame latency from the component's
@@ -204,8 +205,8 @@ def server_side(methods: list[str], rounds: int) -> list[dict]:
 
 
 def print_server(rows: list[dict]) -> None:
-    print(f"### Server: the sweep for the live picture (ui.live.sweep_file, torch 1 thread, median of "
-          f"{rows[0]['rounds']})")
+    print(f"### Server: the sweep for the live picture (ui.live.sweep_file in a run on 1 torch thread, as the app's "
+          f"runs are; the sweep itself on every core; median of {rows[0]['rounds']})")
     print()
     print(f"Targets for model-free methods: ≤ {TARGET_SWEEP_MS} ms server time, ≤ {TARGET_PAYLOAD_KB / 1000:g} MB "
           "payload (1 KB = 1000 bytes).")

@@ -37,3 +37,26 @@ def test_what_is_swept():
     assert strip.over == "seed" and strip.values == tuple(range(50, 100)) and strip.index == 7
     cutout = target_of(mixviz.METHODS["cutout"], None, 0, {"size": 0.3})
     assert cutout.over == "size" and cutout.current == 0.3
+
+
+def test_the_sweep_is_made_on_every_core_and_the_run_keeps_its_one_thread(monkeypatch):
+    """ui.live.sweep_file makes the sweep on every core (once per change, like the network's forward pass); the
+    script run that asked keeps its one torch thread."""
+    import torch
+
+    import ui.live
+    from mixviz.threads import CORES, torch_threads
+
+    seen, real = [], mixviz.sweep
+
+    def sweep(*a, **kw):
+        seen.append(torch.get_num_threads())
+        return real(*a, **kw)
+
+    monkeypatch.setattr(mixviz, "sweep", sweep)
+    x = torch.rand(2, 3, 16, 24)
+    with torch_threads(1):
+        blob, header = ui.live.sweep_file("mixup", ("a", "b"), x, ("a", "b"), "lam", lam_grid(0.5), 0, None, None, (),
+                                          None, None)
+        assert seen == [CORES] and torch.get_num_threads() == 1
+    assert len(header["values"]) == 51 and blob
