@@ -124,6 +124,9 @@ def _result(p: Prepared, c: Call, i: int, out: torch.Tensor, common: dict, share
     info = impl.info(c.take(slice(i, i + 1), [x[i:i + 1] for x in c.xs]))
     if impl.distinct_classes and len(set(names)) < len(names):
         info["note"] = f"{p.spec.title} mixes images of different classes; these share a class"
+    degenerate = degenerate_note(fields["masks"], names)
+    if degenerate:
+        info["degenerate"] = degenerate
     if p.label_smoothing:
         label, other = L.smooth_label(label, p.label_smoothing, p.num_classes)
         info["label_smoothing"] = {"eps": p.label_smoothing, "num_classes": p.num_classes, "each_other_class": other}
@@ -135,6 +138,26 @@ def _result(p: Prepared, c: Call, i: int, out: torch.Tensor, common: dict, share
         corrected = shares[0]  # λ's share after rounding to whole rows, pixels or a drawn field
     return MixResult(label=label, info=info, lam_corrected=float(corrected) if corrected is not None else None,
                      **common, **fields)
+
+
+def degenerate_note(masks: torch.Tensor, names: Sequence[Hashable]) -> str | None:
+    """What a draw that is no mix of all its inputs comes to, from its (K, H, W) masks (K ≥ 2): one input takes
+    every pixel, or some input shows in none (a Random 2×2 draw can take every quadrant from one image); None
+    for a mix of all of them, however uneven."""
+    if masks.shape[0] < 2:
+        return None
+    flat = masks.reshape(masks.shape[0], -1)
+    whole = (flat == 1).all(1).tolist()
+    absent = [str(n) for n, none in zip(names, (flat == 0).all(1).tolist()) if none]
+    if any(whole):
+        taker = str(names[whole.index(True)])
+        others = [str(n) for k, n in enumerate(names) if k != whole.index(True)]
+        return f"No mixing: every pixel is {taker}'s, nothing of {_either(others)}."
+    return f"The mix shows nothing of {_either(absent)}." if absent else None
+
+
+def _either(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def _names(spec: MethodSpec, labels: Sequence[Hashable] | None, label_smoothing: float,

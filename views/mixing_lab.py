@@ -252,6 +252,8 @@ def pictures(choice: Choice, m: Mixed) -> None:
                                                         if corrected is not None else ""))
         label = smooth_label(r.label, choice.eps, NUM_CLASSES)[0] if choice.eps else r.label
         st.markdown("Label: " + ", ".join(f"{name} **{w:.3f}**" for name, w in label.items()))
+        if "degenerate" in r.info:  # a draw that is no mix of its inputs (mixviz.engine.degenerate_note)
+            st.caption(f":material/info: {r.info['degenerate']}")
 
 
 @errors_shown("The link")
