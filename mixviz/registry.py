@@ -38,6 +38,28 @@ def get(name: str) -> MethodSpec:
         raise MixError(f"unknown method {name!r}; known methods: {known}") from None
 
 
+def find(query: str) -> list[str]:
+    """The methods a name finds, best first: those whose name or title equals the query, then those that begin
+    with it, then those that contain it, each group in METHODS' order. Case, spaces, hyphens, "×" for "x" and
+    "+" for "plus" do not matter, so the lectures' names find theirs ("AttentiveMix": attentivemix, titled
+    Attentive CutMix; "Mixed Concat"; "Random 2x2"); an empty query finds nothing."""
+    want = _plain(query)
+    if not want:
+        return []
+    ranked = []
+    for name, spec in METHODS.items():
+        names = [_plain(n) for n in (name, spec.title)]
+        rank = 0 if want in names else 1 if any(n.startswith(want) for n in names) else 2 if any(
+            want in n for n in names) else None
+        if rank is not None:
+            ranked.append((rank, name))
+    return [name for _, name in sorted(ranked, key=lambda r: r[0])]
+
+
+def _plain(name: str) -> str:
+    return "".join(c for c in name.casefold().replace("×", "x").replace("+", "plus") if c.isalnum())
+
+
 @dataclass(frozen=True)
 class MapKind:
     """A kind of per-image map. `compute(x, options, classes, model)`: x (N, C, H, W) in [0, 1], options

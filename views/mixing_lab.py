@@ -12,7 +12,7 @@ import mixviz
 from mixviz import imaging  # imaging.shade looked up per call: tests record the masks it shades with
 from mixviz.labels import smooth_label
 from mixviz.maps.cam import network_view
-from mixviz.registry import FAMILIES
+from mixviz.registry import FAMILIES, find
 from mixviz.threads import torch_threads
 from mixviz.types import MethodSpec, MixResult
 from mixviz.viz.charts import beta_chart
@@ -116,6 +116,10 @@ def lab_body(inputs: Inputs) -> None:
 def method_controls(inputs: Inputs) -> Choice:
     """Family, method, seed, λ or α, label smoothing and the method's parameters."""
     ss = st.session_state
+    st.text_input("Find a method", key="lab_find", on_change=_found, placeholder="AttentiveMix, Mixed Concat, …",
+                  help="by its name or a part of it, as the lectures and papers write it")
+    if "lab_found" in ss:
+        st.caption(ss.pop("lab_found"))
     family = st.selectbox("Family", list(FAMILIES), format_func=FAMILIES.get, key="lab_family")
     names = [n for n, s in mixviz.METHODS.items() if s.family == family]
     if ss.get("lab_method") not in names:
@@ -143,6 +147,24 @@ def method_controls(inputs: Inputs) -> Choice:
         with st.expander("Method parameters", expanded=not inputs.lecture):
             params = param_widgets(spec, prefix="lab")
     return Choice(method, spec, seed, lam, alpha, eps, params)
+
+
+def _found() -> None:
+    """The find box was filled in: its first method becomes the family's and the method's choice; the box is
+    emptied, and a line under it says what it found (or that it found nothing)."""
+    ss = st.session_state
+    query = ss.get("lab_find", "").strip()
+    names = find(query)
+    ss["lab_find"] = ""
+    if not query:
+        return
+    if not names:
+        ss["lab_found"] = f"No method is called “{query}”."
+        return
+    spec = mixviz.METHODS[names[0]]
+    ss["lab_family"], ss["lab_method"] = spec.family, spec.name
+    others = ", ".join(mixviz.METHODS[n].title for n in names[1:6]) + (", …" if len(names) > 6 else "")
+    ss["lab_found"] = f"{spec.title} ({FAMILIES[spec.family]})" + (f"; also: {others}" if others else "")
 
 
 @errors_shown("The method's description")
