@@ -66,7 +66,7 @@ def test_the_lab_says_so_under_the_picture_and_the_live_frames_at_the_ends_too()
     said = "No mixing: every pixel is boat's, nothing of airplane."
     assert any(said in c.value for c in at.caption)
     data = live_data(at)
-    assert data["values"][data["index"]] == 1.0 and said in data["notes"][data["index"]]
+    assert data["values"][data["index"]] == 1.0 and data["notes"][data["index"]] == said[:-1]
     assert "every pixel is airplane's" in data["notes"][0] and not any(data["notes"][1:-1])
     at.slider(key="lab_lam").set_value(0.5).run()
     assert not any("No mixing" in c.value for c in at.caption)

@@ -99,7 +99,7 @@ def _value_text(over: str, value, r) -> str:
 def _note(over: str, r) -> str:
     """What a frame's caption says beyond the bars: a draw that is no mix, corrected λ, weights that do not sum
     to 1."""
-    parts = [r.info["degenerate"]] if "degenerate" in r.info else []
+    parts = [r.info["degenerate"].rstrip(".")] if "degenerate" in r.info else []
     if r.lam_corrected is not None and r.lam is not None and abs(r.lam_corrected - r.lam) > 5e-4:
         parts.append(f"corrected λ (the label's share) {r.lam_corrected:.3f}")
     total = float(sum(r.label.values()))
