@@ -231,7 +231,7 @@ def test_gallery_shows_every_method_and_its_controls_work():
     at.multiselect(key="gal_families").set_value(["blend"]).run()
     assert sum(1 for s in mixviz.METHODS.values() if s.family == "blend") <= len(at.main.image) < n
     at.slider(key="gal_lam").set_value(0.3).run()
-    assert "0.30, 0.70" in " ".join(str(i.proto) for i in at.main.image)  # mixup's weights follow λ
+    assert "Mixup (cat 0.30, dog 0.70)" in " ".join(str(i.proto) for i in at.main.image)  # mixup's label follows λ
     at.toggle(key="gal_fix").set_value(False).run()
     assert "gal_alpha" not in [w.key for w in at.slider]  # each method's own α by default
     at.toggle(key="gal_own_alpha").set_value(False).run()  # one α for every Beta-drawn method
@@ -241,11 +241,53 @@ def test_gallery_shows_every_method_and_its_controls_work():
     at.number_input(key="gal_seed").set_value(5).run()
     at.slider(key="gal_columns").set_value(3).run()
     at.multiselect(key="gal_families").set_value([]).run()
-    assert any("at least one family" in i.value for i in at.info)
+    assert any("at least one method" in i.value for i in at.info)
     ok(at)
     assert not at.get("download_button")
     at.multiselect(key="gal_families").set_value(["tiles"]).run()
     assert at.get("download_button")
+
+
+def test_the_gallery_takes_methods_one_by_one_and_shows_its_inputs_and_who_uses_default_photos():
+    """The lecture's slide with CutMix, SmoothMix and AttentiveMix spans two families: methods are chosen one by
+    one; the inputs are shown above the grid, captions name the classes, and with two slots a four-input method
+    says that its inputs 3 and 4 are the default photos."""
+    from ui.images import batch
+
+    at = fresh("gallery")
+    at.toggle(key="gal_fix").set_value(True).run()
+    at.slider(key="gal_lam").set_value(0.7).run()
+    at.multiselect(key="gal_methods").set_value(["cutmix", "smoothmix", "attentivemix"]).run()
+    ok(at)
+    captions = [i.proto.imgs[0].caption for i in at.main.image]
+    assert captions[:2] == ["input 1: cat", "input 2: dog"] and len(captions) == 5
+    x = batch(("sample:cat", "sample:dog"))
+    r = mixviz.mix("cutmix", x, labels=["cat", "dog"], seed=0, lam=0.7)
+    assert captions[2] == f"CutMix (cat {r.label['cat']:.2f}, dog {r.label['dog']:.2f})"
+    assert [c.split(" (")[0] for c in captions[2:]] == ["CutMix", "SmoothMix", "Attentive CutMix"]
+    assert not at.info
+    at.multiselect(key="gal_methods").set_value(["mixup", "ricap"]).run()
+    captions = [i.proto.imgs[0].caption for i in at.main.image]
+    third, fourth = captions[2].split(": ")[1], captions[3].split(": ")[1]  # the default photos of slots 3 and 4
+    assert captions[:2] == ["input 1: cat", "input 2: dog"] and captions[2:4] == [f"input 3: {third}", f"input 4: {fourth}"]
+    assert [i.value for i in at.info] == [f"RICAP mixes four images: inputs 3 and 4 ({third} and {fourth}) are the default "
+                                          "photos, not slots of yours. Choose 4 image slots in the sidebar to pick them."]
+    assert captions[5].startswith("RICAP (cat ") and f"{third} " in captions[5]
+    at.multiselect(key="gal_families").set_value(["blend"]).run()  # a family sets the methods to its own
+    assert at.multiselect(key="gal_methods").value == [n for n, s in mixviz.METHODS.items() if s.family == "blend"]
+
+
+def test_the_gallery_png_names_lambda_and_the_classes():
+    import torch
+
+    from mixviz.viz.slides import gallery_figure
+
+    x = torch.rand(2, 3, 24, 32)
+    fig = gallery_figure(x, ["boat", "airplane"], seed=3, lam=0.7, methods=["mixup"], columns=1)
+    texts = [t.get_text() for ax in fig.axes for t in (ax.title,)] + [fig._suptitle.get_text()]
+    assert "Mixup\n(boat 0.70, airplane 0.30)" in texts
+    assert "seed 3, λ 0.70 where a method has one" in fig._suptitle.get_text()
+    assert "α = 2" in gallery_figure(x, ["a", "b"], alpha=2.0, methods=["mixup"], columns=1)._suptitle.get_text()
 
 
 def test_the_photo_licences_open_in_the_app():

@@ -10,10 +10,11 @@ import mixviz
 from mixviz.imaging import to_pil
 from mixviz.registry import FAMILIES
 from mixviz.types import MixResult
-from mixviz.viz.slides import gallery_figure
+from mixviz.viz.slides import gallery_figure, label_text
 from ui import controls
 from ui.errors import errors_shown
 from ui.images import batch, credit
+from ui.jpeg import jpeg
 from ui.maps import maps_for
 from ui.sidebar import Inputs, current
 
@@ -32,7 +33,7 @@ class Choice:
 def render() -> None:
     inputs = current()
     st.title("Gallery")
-    st.caption("Every method on the same images and seed, with its label weights (input 1, input 2, …). "
+    st.caption("Every method on the same images, seed and λ, with its label. "
                "Four-input methods use slots 3 and 4 when you choose four slots in the sidebar, else the default "
                "photos. SnapMix, TdAttenMix and Puzzle Mix use each photo's CAM or loss gradient of its own ImageNet "
                "class (an upload's: the network's top prediction); the Mixing Lab names each class and lets you "
@@ -42,8 +43,9 @@ def render() -> None:
     if choice is None:
         return
     if not choice.methods:
-        st.info("Choose at least one family.")
+        st.info("Choose at least one method.")
         return
+    shown_inputs(choice, inputs, keys, names)
     results = grid(choice, keys, names)
     if results is not None:
         download(choice, results, keys, names)
@@ -85,10 +87,37 @@ def settings(inputs: Inputs) -> Choice:
                                 "off: one α for every method that draws λ from Beta(α, α)"):
             alpha = controls.alpha_slider("gal", 1.0)
     with c4:
-        shown = st.multiselect("Families", families, default=families, key="gal_families")
+        st.multiselect("Families", families, default=families, key="gal_families", format_func=FAMILIES.get,
+                       on_change=_families_chosen, help="choosing families sets the methods below to theirs")
         columns = 3 if inputs.lecture else st.slider("Columns", 2, 8, 5, 1, key="gal_columns")
-    methods = tuple(n for n, s in mixviz.METHODS.items() if s.family in shown)
+    ss = st.session_state
+    if "gal_methods" not in ss:
+        ss["gal_methods"] = list(mixviz.METHODS)
+    chosen = st.multiselect("Methods", list(mixviz.METHODS), key="gal_methods", format_func=lambda n: mixviz.METHODS[n].title,
+                            help="add or remove methods one by one (type a name)")
+    methods = tuple(n for n in mixviz.METHODS if n in chosen)  # in the lectures' order
     return Choice(seed, lam, alpha, methods, columns)
+
+
+def _families_chosen() -> None:
+    """The families were chosen: the methods become theirs."""
+    ss = st.session_state
+    ss["gal_methods"] = [n for n, s in mixviz.METHODS.items() if s.family in ss.get("gal_families", [])]
+
+
+@errors_shown("The inputs")
+def shown_inputs(choice: Choice, inputs: Inputs, keys: tuple[str, ...], names: tuple[str, ...]) -> None:
+    """The inputs the grid mixes, above it, and a line where a four-input method takes photos the slots do not
+    show (with two slots, slots 3 and 4 hold the default photos)."""
+    k = max(mixviz.METHODS[n].n_inputs for n in choice.methods)
+    x = batch(keys[:k])
+    for i, col in enumerate(st.columns(8)[:k]):  # thumbnails: the grid is what the page is for
+        col.image(jpeg(x[i]), caption=f"input {i + 1}: {names[i]}", width="stretch", output_format="JPEG")
+    if k > inputs.filled:
+        four = [mixviz.METHODS[n].title for n in choice.methods if mixviz.METHODS[n].n_inputs > inputs.filled]
+        who = four[0] + " mixes" if len(four) == 1 else ", ".join(four[:-1]) + f" and {four[-1]} mix"
+        st.info(f"{who} four images: inputs 3 and 4 ({names[2]} and {names[3]}) are the default photos, not slots "
+                "of yours. Choose 4 image slots in the sidebar to pick them.")
 
 
 @errors_shown("The gallery")
@@ -99,8 +128,7 @@ def grid(choice: Choice, keys: tuple[str, ...], names: tuple[str, ...]) -> dict[
     for start in range(0, len(methods), columns):
         for col, name in zip(st.columns(columns), methods[start:start + columns]):
             r = results[name]
-            weights = ", ".join(f"{w:.2f}" for w in r.weights.tolist())
-            col.image(to_pil(r.image.float() / 255), caption=f"{mixviz.METHODS[name].title} · {weights}",
+            col.image(to_pil(r.image.float() / 255), caption=f"{mixviz.METHODS[name].title} ({label_text(r.label)})",
                       width="stretch", output_format="JPEG")
     return results
 
@@ -108,8 +136,8 @@ def grid(choice: Choice, keys: tuple[str, ...], names: tuple[str, ...]) -> dict[
 @errors_shown("The gallery's download")
 def download(choice: Choice, results: dict[str, MixResult], keys: tuple[str, ...], names: tuple[str, ...]) -> None:
     def figure():
-        return gallery_figure(torch.empty(0), list(names), seed=choice.seed, credits=[credit(k) for k in keys],
-                              columns=choice.columns,
+        return gallery_figure(torch.empty(0), list(names), seed=choice.seed, lam=choice.lam, alpha=choice.alpha,
+                              credits=[credit(k) for k in keys], columns=choice.columns,
                               results={n: replace(r, image=r.image.float() / 255) for n, r in results.items()})
 
     controls.png_download("Download the gallery as one PNG", figure, "mixviz_gallery.png", "gal_download")

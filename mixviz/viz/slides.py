@@ -91,6 +91,11 @@ def method_figure(r: MixResult, inputs: torch.Tensor, names: Sequence[str], cred
     return fig
 
 
+def label_text(label: dict) -> str:
+    """A label as the slides write it: "boat 0.70, airplane 0.30"."""
+    return ", ".join(f"{name} {w:.2f}" for name, w in label.items())
+
+
 def gallery_figure(inputs: torch.Tensor, names: Sequence[str], seed: int = 0, lam: float | None = None,
                    alpha: float | None = None, methods: Sequence[str] | None = None, credits: Sequence[str] = (),
                    columns: int = 6, results: dict[str, MixResult] | None = None) -> Figure:
@@ -109,11 +114,13 @@ def gallery_figure(inputs: torch.Tensor, names: Sequence[str], seed: int = 0, la
             r = results[name]
         else:
             idx = [i % inputs.shape[0] for i in range(spec.n_inputs)]
-            r = mix(name, inputs[idx], seed=seed, lam=lam, alpha=alpha, device="cpu")
-        weights = " ".join(f"{w:.2f}" for w in r.weights.tolist())
-        _show(ax, r.image, f"{spec.title}\nweights {weights}")
+            r = mix(name, inputs[idx], labels=[names[i % len(names)] for i in idx] if names else None, seed=seed,
+                    lam=lam, alpha=alpha, device="cpu")
+        _show(ax, r.image, f"{spec.title}\n({label_text(r.label)})")
         ax.axis("on")
-    fig.suptitle(f"Mixing methods on the same inputs ({', '.join(names)}), seed {seed}", fontsize=12)
+    drawn = (f"λ {lam:.2f} where a method has one" if lam is not None else
+             f"λ drawn with α = {alpha:g}" if alpha is not None else "λ drawn as each method's authors draw it")
+    fig.suptitle(f"Mixing methods on the same inputs ({', '.join(names)}), seed {seed}, {drawn}", fontsize=12)
     if credits:
         fig.text(0.01, 0.005, "Photos: " + "; ".join(c for c in credits if c), fontsize=6, wrap=True)
     fig.tight_layout(rect=(0, 0.03, 1, 0.96))
