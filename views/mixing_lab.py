@@ -320,7 +320,8 @@ def export(choice: Choice, m: Mixed, inputs: Inputs) -> None:
     """The panel as a PNG, the code that makes this picture, the drawn parameters."""
     ss = st.session_state
     credits = [credit(key) for key in m.keys]
-    controls.png_download("Download this panel as PNG", lambda: method_figure(m.r, m.x.cpu(), list(m.labels), credits),
+    controls.png_download("Download this panel as PNG",
+                          lambda: method_figure(m.r, m.x.cpu(), list(m.labels), credits, seed=choice.seed),
                           f"{choice.method}.png", "lab_download")
     if inputs.lecture:
         return

@@ -52,7 +52,7 @@ def render(args) -> Path:
     else:
         r = mix(_method(args.method), inputs, labels=labels, seed=args.seed, lam=args.lam, alpha=args.alpha,
                 device="cpu", **_params(args.param))
-        fig = method_figure(r, inputs, labels, credits)
+        fig = method_figure(r, inputs, labels, credits, seed=args.seed)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=args.dpi)
     return out

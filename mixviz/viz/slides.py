@@ -58,8 +58,11 @@ def lam_caption(r: MixResult) -> str:
     return ", ".join(parts)
 
 
-def method_figure(r: MixResult, inputs: torch.Tensor, names: Sequence[str], credits: Sequence[str] = ()) -> Figure:
-    """Inputs, each input's mask, the mixed image and the label weights of one result."""
+def method_figure(r: MixResult, inputs: torch.Tensor, names: Sequence[str], credits: Sequence[str] = (),
+                  seed: int | None = None) -> Figure:
+    """Inputs, each input's mask, the mixed image and the label weights of one result, the bars named by the
+    inputs' classes; the title gives λ (and corrected λ) and `seed` where given, and says when the draw is no
+    mix; the foot the paper and the photos' credits."""
     spec = get(r.method)
     k = inputs.shape[0]
     fig = _figure(figsize=(2.6 * (k + 1), 5.6))
@@ -75,14 +78,17 @@ def method_figure(r: MixResult, inputs: torch.Tensor, names: Sequence[str], cred
     ax = axes[1, k]
     weights = r.weights.detach().cpu().tolist()
     ax.bar(range(k), weights, color=INPUT_COLOURS[:k])
-    ax.set_xticks(range(k), [f"{i + 1}" for i in range(k)])
+    ax.set_xticks(range(k), [str(n) for n in names[:k]], fontsize=8)
     ax.set_ylim(0, 1.05)
     total = sum(weights)
     ax.set_title("label weights" + (f" (sum {total:.3f})" if abs(total - 1) > 5e-4 else ""), fontsize=9)
     for i, w in enumerate(weights):
         ax.text(i, min(w, 0.93) + 0.02, f"{w:.3f}", ha="center", fontsize=8)
-    subtitle = lam_caption(r)
-    fig.suptitle(f"{spec.title}" + (f"   ({subtitle})" if subtitle else ""), fontsize=12)
+    subtitle = ", ".join(part for part in (lam_caption(r), f"seed {seed}" if seed is not None else "") if part)
+    title = f"{spec.title}" + (f"   ({subtitle})" if subtitle else "")
+    if "degenerate" in r.info:
+        title += "\n" + r.info["degenerate"]
+    fig.suptitle(title, fontsize=12)
     foot = spec.paper
     if credits:
         foot += "\nPhotos: " + "; ".join(c for c in credits if c)
