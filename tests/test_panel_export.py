@@ -1,5 +1,6 @@
 """The panel PNG carries what the Mixing Lab shows (issue 13: its bars were labelled "1" and "2"): the classes
 on the label bars, λ and the seed in the title, a no-mix draw said, the photo credits at the foot."""
+import numpy as np
 import torch
 
 import mixviz
@@ -28,3 +29,17 @@ def test_a_draw_that_is_no_mix_says_so_in_the_title():
     r = mixviz.mix("mixup", X, labels=["boat", "airplane"], lam=1.0)
     title = method_figure(r, X, ["boat", "airplane"], seed=0)._suptitle.get_text()
     assert title.splitlines()[-1] == "No mixing: every pixel is boat's, nothing of airplane."
+
+
+def test_a_guided_methods_panel_has_its_maps_with_the_box_and_the_peak():
+    """SaliencyMix's panel shows the saliency of input 2 with its peak and box, as the page does."""
+    from mixviz.viz.guides import guide_views
+
+    r = mixviz.mix("saliencymix", X, labels=["boat", "airplane"], seed=1, lam=0.6)
+    views = guide_views(r, X)
+    fig = method_figure(r, X, ["boat", "airplane"], seed=1, guides=views)
+    shown = [ax for ax in fig.axes if ax.get_title() in [c for c, _ in views]]
+    assert [ax.get_title() for ax in shown] == [c for c, _ in views] and views
+    for ax, (_, picture) in zip(shown, views):  # the very pictures the page shows
+        assert (ax.get_images()[0].get_array() == np.asarray(picture)).all()
+    assert len(method_figure(r, X, ["boat", "airplane"]).axes) == 2 * 3  # no guides given: two rows

@@ -288,9 +288,14 @@ def share(choice: Choice, inputs: Inputs) -> None:
         link_box(q, uploads)
 
 
+def _guide_views(m: Mixed) -> list:
+    """The maps that guided the mix, on their inputs, with their boxes and peaks, captioned with their classes."""
+    return guide_views(m.r, m.x, classes=m.classes and class_notes(m.keys, m.classes, m.size))
+
+
 @errors_shown("The maps that guided this mix")
 def guides(m: Mixed) -> None:
-    views = guide_views(m.r, m.x, classes=m.classes and class_notes(m.keys, m.classes, m.size))
+    views = _guide_views(m)
     if views:
         st.markdown("**The maps that guided this mix**")
         for col, (caption, img) in zip(st.columns(len(views)), views):
@@ -321,8 +326,8 @@ def export(choice: Choice, m: Mixed, inputs: Inputs) -> None:
     ss = st.session_state
     credits = [credit(key) for key in m.keys]
     controls.png_download("Download this panel as PNG",
-                          lambda: method_figure(m.r, m.x.cpu(), list(m.labels), credits, seed=choice.seed),
-                          f"{choice.method}.png", "lab_download")
+                          lambda: method_figure(m.r, m.x.cpu(), list(m.labels), credits, seed=choice.seed,
+                                                guides=_guide_views(m)), f"{choice.method}.png", "lab_download")
     if inputs.lecture:
         return
     paths = [str(sample_path(key)) if key.startswith("sample:") else ss["upload_files"][key] for key in m.keys]

@@ -43,6 +43,7 @@ def _load(names: list[str], max_side: int):
 
 def render(args) -> Path:
     from ..engine import mix
+    from .guides import guide_views
     from .slides import gallery_figure, method_figure
 
     out = Path(args.output)
@@ -52,7 +53,7 @@ def render(args) -> Path:
     else:
         r = mix(_method(args.method), inputs, labels=labels, seed=args.seed, lam=args.lam, alpha=args.alpha,
                 device="cpu", **_params(args.param))
-        fig = method_figure(r, inputs, labels, credits, seed=args.seed)
+        fig = method_figure(r, inputs, labels, credits, seed=args.seed, guides=guide_views(r, inputs))
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=args.dpi)
     return out

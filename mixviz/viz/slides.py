@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import torch
 
@@ -32,6 +32,7 @@ def _figure(**kw) -> Figure:
 
 
 def _show(ax, t: torch.Tensor, title: str, cmap=None):
+    ax.axis("on")
     arr = t.detach().float().cpu().clamp(0, 1)
     ax.imshow(arr.permute(1, 2, 0).numpy() if arr.dim() == 3 else arr.numpy(), cmap=cmap, vmin=0, vmax=1,
               interpolation="nearest")
@@ -59,14 +60,21 @@ def lam_caption(r: MixResult) -> str:
 
 
 def method_figure(r: MixResult, inputs: torch.Tensor, names: Sequence[str], credits: Sequence[str] = (),
-                  seed: int | None = None) -> Figure:
+                  seed: int | None = None, guides: Sequence[tuple[str, Any]] = ()) -> Figure:
     """Inputs, each input's mask, the mixed image and the label weights of one result, the bars named by the
     inputs' classes; the title gives λ (and corrected λ) and `seed` where given, and says when the draw is no
-    mix; the foot the paper and the photos' credits."""
+    mix; the foot the paper and the photos' credits. `guides`: (caption, picture) of the maps that guided the
+    mix, in a third row (mixviz.viz.guides.guide_views: with their boxes, cells and peaks)."""
     spec = get(r.method)
     k = inputs.shape[0]
-    fig = _figure(figsize=(2.6 * (k + 1), 5.6))
-    axes = fig.subplots(2, k + 1, squeeze=False)
+    columns = max(k + 1, len(guides))
+    fig = _figure(figsize=(2.6 * columns, 5.6 + (2.8 if guides else 0)))
+    axes = fig.subplots(3 if guides else 2, columns, squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, (caption, picture) in zip(axes[2] if guides else (), guides):
+        ax.imshow(picture, interpolation="nearest")
+        ax.set_title(caption, fontsize=8, wrap=True)
     for i in range(k):
         if r.used is not None:  # each input darkened where the mix does not use its own pixels
             _show(axes[0, i], shade(inputs[i], r.used[i].to(inputs.device)),
@@ -76,6 +84,7 @@ def method_figure(r: MixResult, inputs: torch.Tensor, names: Sequence[str], cred
         _show(axes[1, i], r.masks[i], f"mask {i + 1} (mean {float(r.masks[i].mean()):.3f})", cmap="gray")
     _show(axes[0, k], r.image, "mixed")
     ax = axes[1, k]
+    ax.axis("on")
     weights = r.weights.detach().cpu().tolist()
     ax.bar(range(k), weights, color=INPUT_COLOURS[:k])
     ax.set_xticks(range(k), [str(n) for n in names[:k]], fontsize=8)
