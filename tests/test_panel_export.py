@@ -43,3 +43,34 @@ def test_a_guided_methods_panel_has_its_maps_with_the_box_and_the_peak():
     for ax, (_, picture) in zip(shown, views):  # the very pictures the page shows
         assert (ax.get_images()[0].get_array() == np.asarray(picture)).all()
     assert len(method_figure(r, X, ["boat", "airplane"]).axes) == 2 * 3  # no guides given: two rows
+
+
+def test_the_pictures_figure_shows_the_pages_pictures_with_their_captions():
+    from PIL import Image
+
+    from mixviz.viz.slides import pictures_figure
+
+    views = [(f"map {i}", Image.fromarray((np.random.rand(20, 30, 3) * 255).astype(np.uint8))) for i in range(5)]
+    fig = pictures_figure(views, "Four saliency maps", "Photo: someone", columns=4)
+    drawn = [ax for ax in fig.axes if ax.get_images()]
+    assert [ax.get_title() for ax in drawn] == [c for c, _ in views] and len(fig.axes) == 8  # two rows of 4
+    long = "Gradient saliency: for “Egyptian cat” (the photo's ImageNet class), peak at row 116, column 266"
+    titles = [ax.get_title() for ax in pictures_figure([(long, views[0][1])] * 4, "t").axes]
+    assert all(t.replace("\n", " ") == long and all(len(line) <= 44 for line in t.splitlines()) for t in titles)
+    assert all((ax.get_images()[0].get_array() == np.asarray(p)).all() for ax, (_, p) in zip(drawn, views))
+    assert fig._suptitle.get_text() == "Four saliency maps" and any("Photo: someone" in t for t in texts(fig))
+
+
+def test_the_cam_and_saliency_pages_offer_their_png_and_plotlys_own():
+    from streamlit.testing.v1 import AppTest
+
+    from apptest_helpers import APP, ok, switch_page
+
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    for page, label in (("cam_explorer", "Download this CAM as PNG"), ("saliency", "Download these maps as PNG")):
+        switch_page(at, page).run()
+        ok(at)
+        assert label in [b.proto.label for b in at.get("download_button")]  # the browser test downloads them
+    switch_page(at, "cam_explorer").run()
+    configs = [c.proto.config for c in at.get("plotly_chart")]
+    assert configs and all('"toImage"' in c and '"displaylogo": false' in c for c in configs)

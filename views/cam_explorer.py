@@ -9,19 +9,21 @@ import streamlit as st
 from mixviz.maps.cam import CamResult, retarget
 from mixviz.maps.network import shape_text, total_params
 from mixviz.maps.pooling import pool2d
+from mixviz.viz.slides import pictures_figure
 from mixviz.viz.map_figures import (channels_figure, global_pool_figure, global_pool_predictions, logit_parts, map_figure,
                                     map_panel, number, pooling_figure, strongest_channels, terms_figure,
                                     topk_figure, window_text)
 from ui import cam_maps, controls
 from ui.errors import errors_shown
-from ui.images import image
+from ui.images import credit, image
 from ui.maps import class_note
 from ui.models import model as serving_model
 from ui.sidebar import Inputs, current
 
 SEED_MATRIX = [[7, 9, 10, 4], [9, 10, 3, 9], [6, 2, 0, 3], [2, 0, 0, 1]]  # the lecture's 4×4 example
 COLUMNS = ["col 1", "col 2", "col 3", "col 4"]
-CHART = {"displayModeBar": False}
+# plotly's bar offers one button: the chart as a PNG (twice the screen's resolution)
+CHART = {"displaylogo": False, "modeBarButtons": [["toImage"]], "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
 def render() -> None:
@@ -66,10 +68,13 @@ def overlay_view(key: str, result: CamResult, prob: float, note: str) -> None:
     """The CAM over the photo and its opacity slider (a fragment: the slider reruns only this)."""
     alpha = st.slider("CAM opacity", 0.0, 1.0, 0.5, 0.05, key="cam_alpha", help="0: the photo, 1: the map alone")
     panel = map_panel(image(key), result.high, alpha)
-    st.image(panel.picture, width="stretch",
-             caption=f"CAM of “{result.class_name}” (class {result.class_index}, p = {prob:.1%}; {note}) at "
-                     f"opacity {alpha:.2f}; peak at row {panel.peak[0]}, column {panel.peak[1]}")
+    caption = (f"CAM of “{result.class_name}” (class {result.class_index}, p = {prob:.1%}; {note}) at opacity "
+               f"{alpha:.2f}; peak at row {panel.peak[0]}, column {panel.peak[1]}")
+    st.image(panel.picture, width="stretch", caption=caption)
     controls.photo_credits((key,))
+    controls.png_download("Download this CAM as PNG", lambda: pictures_figure(
+        [(caption, panel.picture)], f"CAM on {serving_model().title} (Zhou et al., CVPR 2016)",
+        "Photo: " + credit(key) if credit(key) else "", columns=1), "mixviz_cam.png", "cam_download")
 
 
 @errors_shown("How the CAM is built")

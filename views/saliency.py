@@ -13,6 +13,7 @@ import mixviz
 from mixviz.imaging import to_pil
 from mixviz.maps.cam import retarget
 from mixviz.viz.map_figures import box_of, comparison_rows, draw_box, map_panel
+from mixviz.viz.slides import pictures_figure
 from ui import cam_maps, controls
 from ui.errors import errors_shown
 from ui.images import batch, credit, image
@@ -74,20 +75,23 @@ def maps_section(inputs: Inputs) -> None:
     learned = f"for “{cam_result.class_name}” ({class_note(key, chosen, base.class_index)}), "
     per_row = 2 if big else 4
     names = list(MAPS)
+    captions = {name: f"{MAPS[name][0]}: {learned if name in ('gradient', 'cam') else ''}peak at row "
+                      f"{panels[name].peak[0]}, column {panels[name].peak[1]}" for name in names}
     for start in range(0, len(names), per_row):
         for col, name in zip(st.columns(per_row), names[start:start + per_row]):
-            title, about = MAPS[name]
-            p = panels[name]
-            which = learned if name in ("gradient", "cam") else ""
-            col.image(p.picture, width="stretch", caption=f"{title}: {which}peak at row {p.peak[0]}, column {p.peak[1]}")
+            col.image(panels[name].picture, width="stretch", caption=captions[name])
             if not big:
-                col.caption(about.format(model=model.title, grid=grid))
+                col.caption(MAPS[name][1].format(model=model.title, grid=grid))
     cam_peak = panels["cam"].peak
     st.dataframe([{"map": MAPS[n][0], "peak row": panels[n].peak[0], "peak column": panels[n].peak[1],
                    "distance to the CAM's peak (px)": round(math.dist(panels[n].peak, cam_peak), 1)}
                   for n in names], hide_index=True, key="sal_peaks")
     st.caption(f"Gradient saliency and CAM explain “{cam_result.class_name}” (class {chosen}). Image "
                f"{picture.size[0]}×{picture.size[1]} px." + (f" Photo: {credit(key)}" if credit(key) else ""))
+    controls.png_download("Download these maps as PNG", lambda: pictures_figure(
+        [(captions[n], panels[n].picture) for n in names], f"Four saliency maps, their peaks marked (gradient "
+        f"saliency and CAM on {model.title})", "Photo: " + credit(key) if credit(key) else "", columns=per_row),
+        "mixviz_saliency.png", "sal_download")
 
 
 @errors_shown("The comparison")

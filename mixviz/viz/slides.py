@@ -8,6 +8,7 @@ SVG with matplotlib's own canvases. matplotlib itself is imported when the first
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -104,6 +105,36 @@ def method_figure(r: MixResult, inputs: torch.Tensor, names: Sequence[str], cred
     fig.text(0.01, 0.005, foot, fontsize=6, va="bottom", wrap=True)
     fig.tight_layout(rect=(0, 0.06, 1, 0.95))
     return fig
+
+
+def pictures_figure(views: Sequence[tuple[str, Any]], title: str, foot: str = "", columns: int = 4) -> Figure:
+    """Pictures with their captions in a grid of `columns`, a title above and a foot below (the photos'
+    credits): the CAM Explorer's and the Saliency page's exports, the pictures as the page shows them."""
+    columns = max(1, min(columns, len(views)))
+    rows = max(1, math.ceil(len(views) / columns))
+    cell = 7.0 if columns == 1 else 3.4  # inches: one picture alone is shown large
+    aspect = _aspect(views[0][1]) if views else 1.0
+    fig = _figure(figsize=(cell * columns, (cell * aspect + 0.7) * rows + 0.9))
+    axes = fig.subplots(rows, columns, squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, (caption, picture) in zip(axes.flat, views):
+        ax.imshow(picture, interpolation="nearest")
+        ax.set_title(textwrap.fill(caption, int(cell * 13)), fontsize=8)  # about 13 characters an inch at 8 pt
+    fig.suptitle(title, fontsize=11)
+    if foot:
+        fig.text(0.01, 0.005, foot, fontsize=6, va="bottom", wrap=True)
+    fig.tight_layout(rect=(0, 0.05 if foot else 0, 1, 0.94))
+    return fig
+
+
+def _aspect(picture) -> float:
+    """Height over width of a PIL image or an (H, W[, C]) array."""
+    if hasattr(picture, "size") and isinstance(picture.size, tuple):
+        w, h = picture.size
+    else:
+        h, w = picture.shape[:2]
+    return h / w
 
 
 def label_text(label: dict) -> str:

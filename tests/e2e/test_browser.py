@@ -83,7 +83,9 @@ def test_uploads_a_photo_and_explains_a_broken_file(app_url, page, tmp_path):
 
 
 @pytest.mark.parametrize("path,button", [("?method=snapmix", "Download this panel as PNG"),
-                                         ("gallery", "Download the gallery as one PNG")])
+                                         ("gallery", "Download the gallery as one PNG"),
+                                         ("cam_explorer", "Download this CAM as PNG"),
+                                         ("saliency", "Download these maps as PNG")])
 def test_downloads_are_png_pictures(app_url, page, path, button):
     from PIL import Image
 
