@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from mixviz.maps.cam import CamResult, retarget
+from mixviz.maps.keras_summary import summary_rows, totals, xception_layers
 from mixviz.maps.network import shape_text, total_params
 from mixviz.maps.pooling import pool2d
 from mixviz.viz.slides import pictures_figure
@@ -125,6 +126,16 @@ def layer_table(big: bool) -> None:
                      height=min(36 * (len(rows) + 1) + 3, 600))
         st.caption(f"Total parameters: {total_params(model.net):,}. Shapes are PyTorch's channels × height × width "
                    f"(Keras prints height × width × channels) for one {model.recipe.size}×{model.recipe.size} image.")
+    with st.expander("Xception as Keras prints it (model.summary(), from the architecture: no weights needed)",
+                     expanded=False):
+        layers = xception_layers()
+        st.dataframe(summary_rows(layers), hide_index=True, width="stretch", key="cam_keras_table",
+                     height=min(36 * (len(layers) + 1) + 3, 600),
+                     column_config={"Param #": st.column_config.NumberColumn("Param #", format="%d")})
+        st.caption(" · ".join(f"{k}: {v:,}" for k, v in totals(layers).items()) + ". Keras cuts the first column "
+                   "at 31 characters, counts 4 parameters per channel for BatchNormalization (γ and β, which train, "
+                   "and the two moving statistics, which do not) and names the residual branches' layers "
+                   "conv2d, batch_normalization and add in order.")
 
 
 def rows_text(out) -> str:
