@@ -34,7 +34,7 @@ def test_a_parameter_sweeps_every_stride_th_slider_value_through_the_current_one
 def test_what_is_swept():
     assert target_of(mixviz.METHODS["mixup"], 0.7, 0, {}).over == "lam"
     strip = target_of(mixviz.METHODS["mixup"], None, 57, {})
-    assert strip.over == "seed" and strip.values == tuple(range(50, 100)) and strip.index == 7
+    assert strip.over == "seed" and strip.values == tuple(range(50, 100)) and strip.current == 57
     cutout = target_of(mixviz.METHODS["cutout"], None, 0, {"size": 0.3})
     assert cutout.over == "size" and cutout.current == 0.3
 

@@ -45,10 +45,6 @@ class Target:
     values: tuple
     current: float | int
 
-    @property
-    def index(self) -> int:
-        return self.values.index(self.current)
-
 
 def lam_grid(current: float) -> tuple[float, ...]:
     """λ in steps of 0.02 through the current λ, and 0 and 1: 0, 0.02, …, 1 for an even λ; 0, 0.01, 0.03, …,
