@@ -34,9 +34,9 @@ _POOL = ThreadPoolExecutor(max_workers=CORES, thread_name_prefix="mixviz-jpeg")
 
 class Encoder:
     """Pictures (C, H, W) float in [0, 1] to JPEG files at `quality` (OpenCV's libjpeg-turbo: the bytes Pillow
-    makes at the same quality, 15% sooner), through two buffers reused for every picture of a size: no
-    temporary per frame (on these machines the page faults of fresh tensors cost more than the arithmetic).
-    Not shared between threads: its buffers are."""
+    makes at the same quality, 15% sooner), through two buffers reused for every picture of a size (on these
+    machines the page faults of fresh tensors cost more than the arithmetic; the one temporary is the colour
+    picture flipped to OpenCV's BGR). One Encoder per thread: the buffers are its own."""
 
     def __init__(self, quality: int):
         self.quality, self.buffers = quality, {}
