@@ -80,7 +80,7 @@ def test_the_gallery_mixes_it_with_its_maps(probe):
     switch_page(at, "gallery").run()
     ok(at)
     titles = [c for img in at.main.image for c in img.captions]
-    assert any(t.startswith("Probe guided (test) · ") for t in titles), titles
+    assert any(t.startswith("Probe guided (test) (") for t in titles), titles
     assert probe == [1, 1]  # its maps, one per photo, through the app's per-image cache
 
 
