@@ -94,10 +94,11 @@ def photo_credits(keys: tuple[str, ...] | list[str]) -> None:
 
 
 def model_notice() -> None:
-    """The serving model's notice (why pretrained Xception is not here), when it has one."""
-    notice = models.model().notice
-    if notice:
-        st.info(notice)
+    """The serving model's notice (why pretrained Xception is not here), when it has one: one line on the page
+    (a projector has no room for a paragraph on every model page), the whole notice in its tooltip."""
+    m = models.model()
+    if m.notice:
+        st.caption(f":material/info: Maps from {m.title}: no Xception weights on this server", help=m.notice)
 
 
 def pick_slot(inputs, key: str, label: str = "Image", on_change=None) -> int:
