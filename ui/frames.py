@@ -54,23 +54,25 @@ class Encoder:
         return buf.tobytes()
 
 
+def _spans(n: int) -> list[slice]:
+    """min(CORES, n) (at least one) consecutive slices that cover range(n), as even as they can be."""
+    runs = max(1, min(CORES, n))
+    return [slice(n * i // runs, n * (i + 1) // runs) for i in range(runs)]
+
+
 def in_runs(make, items: list) -> list:
     """[make()(item) for item in items], in order, in CORES runs of consecutive items on a thread pool, each run
     with a `make()` of its own (an Encoder: its buffers are not shared). libjpeg, OpenCV's resize and torch's
     copies let go of the GIL: a sweep's frames and masks in about half the time on 2 cores (a sweep is made
     once per change of method, images, seed or parameters)."""
-    n = len(items)
-    runs = min(CORES, n)
-    if runs <= 1:
+    def run(span: slice) -> list:
         one = make()
-        return [one(item) for item in items]
-    bounds = [n * i // runs for i in range(runs + 1)]
+        return [one(item) for item in items[span]]
 
-    def run(i: int) -> list:
-        one = make()
-        return [one(item) for item in items[bounds[i]:bounds[i + 1]]]
-
-    return [out for part in _POOL.map(run, range(runs)) for out in part]
+    spans = _spans(len(items))
+    if len(spans) == 1:
+        return run(spans[0])
+    return [out for part in _POOL.map(run, spans) for out in part]
 
 
 def small(masks: torch.Tensor) -> torch.Tensor:
@@ -101,11 +103,7 @@ def switches(images: list[torch.Tensor]) -> torch.Tensor | None:
     first, last, middle = images[0], images[-1], images[n // 2]
     if not ((middle == first) | (middle == last)).all():  # a blend: found at the cost of one frame
         return None
-    h = first.shape[1]
-    bands = min(CORES, h)
-    bounds = [h * i // bands for i in range(bands + 1)]
-    parts = list(_POOL.map(lambda i: _switch_band([image[:, bounds[i]:bounds[i + 1]] for image in images]),
-                           range(bands)))
+    parts = list(_POOL.map(lambda rows: _switch_band([image[:, rows] for image in images]), _spans(first.shape[1])))
     if any(part is None for part in parts):
         return None
     at = torch.cat(parts, dim=1)

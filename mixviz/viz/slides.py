@@ -163,7 +163,6 @@ def gallery_figure(inputs: torch.Tensor, names: Sequence[str], seed: int = 0, la
             r = mix(name, inputs[idx], labels=[names[i % len(names)] for i in idx] if names else None, seed=seed,
                     lam=lam, alpha=alpha, device="cpu")
         _show(ax, r.image, f"{spec.title}\n({label_text(r.label)})")
-        ax.axis("on")
     drawn = (f"λ {lam:.2f} where a method has one" if lam is not None else
              f"λ drawn with α = {alpha:g}" if alpha is not None else "λ drawn as each method's authors draw it")
     fig.suptitle(f"Mixing methods on the same inputs ({', '.join(names)}), seed {seed}, {drawn}", fontsize=12)
