@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts"), str(ROOT / "tests")]
-from serve import CHROMIUM_ARGS, DRAWN, RUNNING, chromium, free_port, rss_mb, serve, stop  # noqa: E402
+from serve import CHROMIUM_ARGS, DRAWN, RUNNING, chromium, cpu_seconds, free_port, rss_mb, serve, stop  # noqa: E402
 
 EXCEPTION = '[data-testid="stException"]'
 # The mixed picture: its caption, the image's address, and whether the browser has drawn it
@@ -52,14 +52,11 @@ class Tally:
     rss: list[float] = field(default_factory=list)
 
 
-def cpu_seconds(pid: int | None = None) -> float:
-    """CPU seconds used so far by a process (user + system), or by the whole machine when pid is None."""
-    tick = os.sysconf("SC_CLK_TCK")
-    if pid is None:
-        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
-        return (sum(map(int, fields)) - int(fields[3]) - int(fields[4])) / tick  # all but idle and iowait
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / tick
+def machine_cpu_seconds() -> float:
+    """CPU seconds the whole machine has used so far (all but idle and iowait), from /proc/stat; a process's
+    own: serve.cpu_seconds."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    return (sum(map(int, fields)) - int(fields[3]) - int(fields[4])) / os.sysconf("SC_CLK_TCK")
 
 
 def methods(only: list[str] | None = None, with_lam: bool = True) -> list[tuple[str, str, str]]:
@@ -250,12 +247,12 @@ async def soak(sessions: int, seconds: float, seed: int, only: list[str] | None 
                 tally = Tally()
                 deadline = time.monotonic() + seconds
                 began = time.perf_counter()
-                cpu_server, cpu_all = cpu_seconds(proc.pid), cpu_seconds()
+                cpu_server, cpu_all = cpu_seconds(proc.pid), machine_cpu_seconds()
                 await asyncio.gather(sample_rss(proc.pid, tally, deadline),
                                      *(session(browser, url, i, deadline, tally, seed, catalogue, broken)
                                        for i in range(sessions)))
                 wall = time.perf_counter() - began
-                cpu_server, cpu_all = cpu_seconds(proc.pid) - cpu_server, cpu_seconds() - cpu_all
+                cpu_server, cpu_all = cpu_seconds(proc.pid) - cpu_server, machine_cpu_seconds() - cpu_all
                 end = rss_mb(proc.pid)
                 await browser.close()
             await asyncio.sleep(5)
