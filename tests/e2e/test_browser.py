@@ -134,6 +134,30 @@ def usable_in_the_app(size) -> bool:
     return size is not None and min(size) >= 16 and max(size) <= 10 * min(size)
 
 
+def test_a_no_mix_draw_says_so_and_the_find_box_opens_a_method_by_its_lecture_name(app_url, page):
+    """Issue 13 in the browser: a Random 2×2 draw whose quadrants all come from the boat says so under the label
+    and in the live picture's caption (the component's, which AppTest cannot run); typing the lectures' name
+    "AttentiveMix" into the Lab's find box opens Attentive CutMix."""
+    import mixviz
+    from ui.images import batch
+
+    seed = next(s for s in range(100) if mixviz.mix("random_2x2", batch(("sample:boat", "sample:airplane")),
+                                                     labels=["boat", "airplane"], seed=s, lam=0.5).label["boat"] == 1)
+    page.goto(f"{app_url}/?method=random_2x2&img=boat,airplane&lam=0.5&seed={seed}")
+    settle(page, LIVE)
+    said = "No mixing: every pixel is boat's, nothing of airplane"
+    assert page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').filter(has_text=said).count() == 1
+    assert page.locator('[data-testid="mixviz-scrubber"] .mv-caption').inner_text().startswith(said)
+    box = page.get_by_role("textbox", name="Find a method")
+    box.fill("AttentiveMix")
+    box.press("Enter")
+    page.locator('[data-testid="stMain"]').get_by_text("Attentive CutMix (Guided by maps)").wait_for()
+    settle(page, LIVE)
+    assert page.locator('[data-testid="stHeading"]').filter(has_text="Attentive CutMix").count() >= 1
+    assert page.locator(EXCEPTION).count() == 0
+    page.screenshot(path=str(SHOTS / "find_attentivemix.png"), full_page=True)
+
+
 def test_the_hostile_corpus_gets_clear_messages_and_the_app_keeps_working(server, page):
     """Every file of tests/corpus.py uploaded to the running app: each refused one is named once with its
     reason, every usable one can be chosen for a slot, the page keeps working, memory stays put, and nothing
