@@ -157,14 +157,16 @@ def media_url(blob: bytes, key: str) -> str:
     return runtime.get_instance().media_file_mgr.add(blob, "application/octet-stream", f"mixviz-scrubber.{key}")
 
 
-def scrubber(blob: bytes, header: dict, index: int, key: str, on_value, on_centre, smoothing: dict | None) -> None:
+def scrubber(blob: bytes, header: dict, index: int, key: str, on_value, on_centre, smoothing: dict | None,
+             big: bool = False, reference: dict | None = None) -> None:
     """Mount the component. Its triggers ("value" on release, "centre" on a dropped box) reach `on_value` and
     `on_centre` (callbacks: they run before the next run, which then draws the rest of the page to match).
 
     The data changes only when the browser must show something new: after a release the browser already shows
     the released frame, so the same data goes out and streamlit sends nothing for it. `seq` counts the moves
     the server makes (another control, a link); the browser follows a new seq. `released(key, version, index)`
-    tells this what the browser shows."""
+    tells this what the browser shows. `big`: sized for a projector (scrubber.css's .mv-big). `reference`: another
+    label to mark on the bars, {"name": "the slide", "weights": [one per input, in the header's order]}."""
     ss = st.session_state
     version = header["version"]
     shown = ss.pop(f"{key}_released", None) or ss.get(f"{key}_shown")
@@ -174,7 +176,8 @@ def scrubber(blob: bytes, header: dict, index: int, key: str, on_value, on_centr
     else:
         index_sent, seq = index, (sent[2] + 1 if sent else 0)
     ss[f"{key}_sent"], ss[f"{key}_shown"] = (version, index_sent, seq), (version, index)
-    data = {**header, "url": media_url(blob, key), "index": int(index_sent), "seq": seq, "smoothing": smoothing}
+    data = {**header, "url": media_url(blob, key), "index": int(index_sent), "seq": seq, "smoothing": smoothing, "big": big,
+            "reference": reference}
     # as one JSON string: a dict would have each of its values checked for being a dataframe (0.5 ms a run)
     _component(key=key, data=json.dumps(data, separators=(",", ":")), on_value_change=on_value,
                on_centre_change=on_centre, width="stretch", height="content")

@@ -101,10 +101,10 @@ def class_picks(keys: tuple[str, ...], labels: tuple[str, ...], size: tuple[int,
     """The ImageNet class of each image's map: a searchable select per input (key f"{prefix}_class{i}")
     that starts at models.default_class and starts there again when the slot's image changes. With
     `method`, only for a method whose maps are for a class (None otherwise; a class-free map says so).
-    `show=False`: the defaults, without widgets; `side_by_side`: the selects in columns."""
+    `show=False`: the defaults, without widgets or the note; `side_by_side`: the selects in columns."""
     if method is not None and not class_maps(method):
         note = class_free_note(method)
-        if note:
+        if note and show:
             st.caption(note)
         return None
     ss = st.session_state

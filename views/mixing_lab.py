@@ -3,6 +3,7 @@ that guided it and what a pretrained network makes of it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable, TypeVar
 
 import streamlit as st
@@ -46,6 +47,7 @@ class Choice:
     alpha: float | None
     eps: float
     params: dict
+    prefix: str = "lab"  # the page's state keys: f"{prefix}_lam", f"{prefix}_scrubber", … (the Lecture page has its own)
 
 
 @dataclass(frozen=True)
@@ -182,12 +184,15 @@ def header(choice: Choice, inputs: Inputs) -> None:
 
 @errors_shown("The mix")
 def mix(choice: Choice, keys: tuple[str, ...], labels: tuple[str, ...], left) -> Mixed:
-    """The inputs at their common size, the class of each input's map (a select under the controls), the
-    maps that guide the method (cached per image) and the mix."""
-    x = _kept("_lab_kept_batch", keys, lambda: batch(keys))  # the same tensor every run: keys name their pictures
+    """The inputs at their common size, the class of each input's map (a select under the controls in `left`;
+    None: each photo's own class, no select), the maps that guide the method (cached per image) and the mix."""
+    x = _kept(f"_{choice.prefix}_kept_batch", keys, lambda: batch(keys))  # the same tensor every run: keys name their pictures
     size = tuple(x.shape[2:])
-    with left:  # the ImageNet class of each input's CAM or loss gradient (for methods whose maps have one)
-        classes = class_picks(keys, labels, size, "lab", method=choice.method)
+    if left is None:
+        classes = class_picks(keys, labels, size, choice.prefix, method=choice.method, show=False)
+    else:
+        with left:  # the ImageNet class of each input's CAM or loss gradient (for methods whose maps have one)
+            classes = class_picks(keys, labels, size, choice.prefix, method=choice.method)
     maps = None  # a method that declares no maps needs no spinner (maps_for would compute nothing)
     if needs_of(choice.method, choice.params):
         with st.spinner("Computing the maps that guide this method (once per image)…"):
@@ -198,10 +203,12 @@ def mix(choice: Choice, keys: tuple[str, ...], labels: tuple[str, ...], left) ->
 
 
 @errors_shown("The live picture")
-def live(choice: Choice, m: Mixed) -> None:
+def live(choice: Choice, m: Mixed, big: bool = False, reference: dict | None = None) -> None:
     """The mix, its masks and label bars under a control that scrubs λ (or the seed, or the first parameter)
-    in the browser; released, the value is the page's, and the sections below follow it."""
-    spec = choice.spec
+    in the browser; released, the value is the page's, and the sections below follow it. `big`: sized for a
+    projector (the picture three quarters of the component, text at 1rem); `reference`: another label marked on
+    the bars (ui.live.scrubber)."""
+    spec, pre = choice.spec, choice.prefix
     target = live_target(spec, choice.lam, choice.seed, choice.params)
     # the sweep has every value of what it sweeps: that value is not part of its cache key (a release to a new
     # value finds the same file)
@@ -216,34 +223,35 @@ def live(choice: Choice, m: Mixed) -> None:
             return prepared(choice.method, images, m.x, m.labels, over, target.values, seed, lam, choice.alpha, fixed,
                             m.maps, m.classes)
 
-    blob, header = _kept("_lab_kept_sweep", (choice.method, images, m.labels, over, target.values, seed, lam,
+    blob, header = _kept(f"_{pre}_kept_sweep", (choice.method, images, m.labels, over, target.values, seed, lam,
                                              choice.alpha, fixed, m.classes), sweep)
-    key = {"lam": "lab_lam", "seed": "lab_seed"}.get(target.over, f"lab_{choice.method}_{target.over}")
+    key = {"lam": f"{pre}_lam", "seed": f"{pre}_seed"}.get(target.over, f"{pre}_{choice.method}_{target.over}")
     values = tuple(header["values"])  # the sweep leaves out values the method refuses (SmoothMix's σ_min > σ_max)
-    st.session_state["lab_live"] = {"version": header["version"], "values": values, "key": key,
-                                    "method": choice.method}
+    st.session_state[f"{pre}_live"] = {"version": header["version"], "values": values, "key": key,
+                                       "method": choice.method}
     smoothing = {"eps": choice.eps, "classes": NUM_CLASSES} if choice.eps else None
     index = values.index(target.current) if target.current in values else 0
-    scrubber(blob, header, index, "lab_scrubber", _released, _dropped, smoothing)
+    scrubber(blob, header, index, f"{pre}_scrubber", partial(_released, pre), partial(_dropped, pre), smoothing, big,
+             reference)
     if m.r.label_rule == "semantic":
         st.caption("Each weight is the share of that image's class activation that the mix keeps, so the two "
                    "need not sum to 1. Where both images share a class, the authors give each partial label "
                    "ρa + ρb and add the two losses, so that class carries 2(ρa + ρb), which can exceed 1.")
 
 
-def _released() -> None:
+def _released(prefix: str) -> None:
     """The scrubber was released: its value becomes the control's (only a value of the sweep on the page)."""
     ss = st.session_state
-    got, shown = (ss.get("lab_scrubber") or {}).get("value"), ss.get("lab_live")
+    got, shown = (ss.get(f"{prefix}_scrubber") or {}).get("value"), ss.get(f"{prefix}_live")
     if isinstance(got, dict) and shown and got.get("version") == shown["version"] and got.get("value") in shown["values"]:
         ss[shown["key"]] = got["value"]
-        released("lab_scrubber", shown["version"], shown["values"].index(got["value"]))
+        released(f"{prefix}_scrubber", shown["version"], shown["values"].index(got["value"]))
 
 
-def _dropped() -> None:
+def _dropped(prefix: str) -> None:
     """A box was dropped on the live picture: its centre becomes the method's centre parameter."""
     ss = st.session_state
-    got, shown = (ss.get("lab_scrubber") or {}).get("centre"), ss.get("lab_live")
+    got, shown = (ss.get(f"{prefix}_scrubber") or {}).get("centre"), ss.get(f"{prefix}_live")
     if not (isinstance(got, dict) and shown and got.get("version") == shown["version"]):
         return
     spec = mixviz.METHODS[shown["method"]]
@@ -251,7 +259,7 @@ def _dropped() -> None:
         y, x = spec.param("centre").validate(tuple(got.get("centre") or ()), spec.name)
     except (mixviz.MixError, KeyError, TypeError):
         return
-    key = f"lab_{spec.name}_centre"
+    key = f"{prefix}_{spec.name}_centre"
     ss[f"{key}_fixed"], ss[f"{key}_y"], ss[f"{key}_x"] = True, round(y, 3), round(x, 3)
 
 

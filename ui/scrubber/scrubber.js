@@ -89,6 +89,7 @@ async function decode(ui, data) {
 function layoutMasks(ui, data) {
   ui.smoothed = Boolean(data.smoothing);
   ui.maskRow.replaceChildren();
+  ui.maskRow.classList.toggle("mv-four", data.names.length > 2);
   ui.maskCanvases = data.names.map((name, j) => {
     const fig = el("figure", "mv-mask", ui.maskRow);
     const canvas = el("canvas", "", fig, { "data-testid": `mixviz-mask-${j + 1}` });
@@ -98,18 +99,22 @@ function layoutMasks(ui, data) {
     const cap = el("figcaption", "", fig);
     return { canvas, cap };
   });
-  ui.barRows = data.names.map((name, j) => barRow(ui.bars, name, data.colours[j]));
+  const ref = data.reference; // another label to compare with (the Lecture page: the slide's), or null
+  ui.barRows = data.names.map((name, j) => barRow(ui.bars, name, data.colours[j], ref ? ref.weights[j] : null, ref));
   if (data.smoothing) ui.barRows.push(barRow(ui.bars, "each other class", "#999999"));
 }
 
-function barRow(parent, name, colour) {
-  const row = el("div", "mv-bar-row", parent);
+function barRow(parent, name, colour, refWeight = null, ref = null) {
+  const row = el("div", refWeight === null ? "mv-bar-row" : "mv-bar-row mv-with-ref", parent);
   el("span", "mv-bar-name", row).textContent = name;
   const track = el("span", "mv-bar-track", row);
   const fill = el("span", "mv-bar-fill", track);
   fill.style.background = colour;
   const text = el("span", "mv-bar-text", row);
-  return { fill, text };
+  if (refWeight === null) return { fill, text };
+  const mark = el("span", "mv-bar-ref", track, { "data-testid": "mixviz-ref-mark" });
+  el("span", "mv-bar-ref-text", row, { "data-testid": "mixviz-ref-text" }).textContent = `${ref.name} ${refWeight.toFixed(2)}`;
+  return { fill, text, mark, refWeight };
 }
 
 function weightsAt(data, i) {
@@ -135,12 +140,15 @@ function show(ui, i, event) {
   const [mh, mw] = data.layout.mask_size; // the sheet: row i holds frame i's masks, input by input
   (ui.maskCanvases || []).forEach(({ canvas, cap }, j) => {
     if (ui.sheet) canvas.getContext("2d").drawImage(ui.sheet, j * mw, i * mh, mw, mh, 0, 0, canvas.width, canvas.height);
-    cap.textContent = `mask ${j + 1}: mean ${data.mask_means[i][j].toFixed(3)}`;
+    const mean = data.mask_means[i][j].toFixed(3); // a projector's row of four masks has room for less
+    cap.textContent = data.big && data.names.length > 2 ? `${j + 1}: ${mean}` : `mask ${j + 1}: mean ${mean}`;
   });
   const weights = weightsAt(data, i);
   const top = Math.max(1, ...weights);
+  const scale = Math.max(top, ...ui.barRows.map((row) => row.refWeight || 0));
   ui.barRows.forEach((row, j) => {
-    row.fill.style.width = `${(100 * weights[j]) / top}%`;
+    row.fill.style.width = `${(100 * weights[j]) / scale}%`;
+    if (row.mark) row.mark.style.left = `${(100 * row.refWeight) / scale}%`;
     row.text.textContent = weights[j].toFixed(3);
   });
   ui.caption.textContent = data.notes[i] || "";
@@ -248,7 +256,7 @@ async function load(ui, data) {
   ui.canvas.style.aspectRatio = `${data.size[1]} / ${data.size[0]}`;
   ui.range.max = String(data.values.length - 1);
   ui.name.textContent = data.name;
-  ui.barTitle.textContent = data.bar_title;
+  ui.barTitle.textContent = data.bar_title + (data.reference ? ` (black mark: ${data.reference.name}'s)` : "");
   ui.hint.textContent = data.box ? data.box.hint : "";
   ui.bars.replaceChildren();
   layoutMasks(ui, data);
@@ -278,6 +286,8 @@ export default function (component) {
     window.mixvizScrubber = ui; // the benchmark reads ui.log
   }
   ui.setTriggerValue = setTriggerValue;
+  ui.root.classList.toggle("mv-big", Boolean(data.big)); // sized for a projector (the Lecture page)
+  ui.root.style.setProperty("--mv-aspect", String(data.size[1] / data.size[0])); // the picture's width / height
   const fresh = data.url !== ui.url;
   ui.data = data;
   if (fresh) {
