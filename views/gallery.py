@@ -18,10 +18,20 @@ from ui.jpeg import jpeg
 from ui.maps import maps_for
 from ui.sidebar import Inputs, current
 
+# The overview of lecture 000 (../shared/lectures/000_*.txt): its methods in the order its slides show them, on its
+# photos (RICAP takes all four), at its λ.
+DECK = "lecture 000, “Data Augmentation via Mixing Images – part 2” (Dominik Lewy)"
+DECK_METHODS = ("mixup", "sample_pairing", "cutmix", "smoothmix", "attentivemix", "ricap", "vertical_concat",
+                "horizontal_concat", "mixed_concat", "random_2x2", "random_column_interval", "random_row_interval",
+                "random_columns", "random_rows", "random_pixels", "random_elements")
+DECK_PHOTOS = ("boat", "airplane", "cow", "dog")
+DECK_LAM = 0.7
+
 
 @dataclass(frozen=True)
 class Choice:
-    """The seed, λ (None: drawn), α (None: each method's own), the methods shown and the grid's columns."""
+    """The seed, λ (None: drawn), α (None: each method's own), the methods shown (in the order chosen) and the
+    grid's columns."""
 
     seed: int
     lam: float | None
@@ -38,6 +48,7 @@ def render() -> None:
                "photos. SnapMix, TdAttenMix and Puzzle Mix use each photo's CAM or loss gradient of its own ImageNet "
                "class (an upload's: the network's top prediction); the Mixing Lab names each class and lets you "
                "choose another.")
+    deck_button()
     choice = settings(inputs)
     keys, names = inputs.first(4)
     if choice is None:
@@ -70,10 +81,37 @@ def gallery(keys: tuple[str, ...], names: tuple[str, ...], seed: int, lam: float
     return out
 
 
+def deck_button() -> None:
+    """One click to the deck's overview: its methods in its order, its photos in the four slots, λ fixed at its
+    value; a caption on the next run says what the click set."""
+    st.button("The lecture deck's overview", key="gal_deck", icon=":material/slideshow:", on_click=_deck_chosen,
+              help=f"the mixing methods of {DECK}, in the deck's order, on its photos ({', '.join(DECK_PHOTOS)}) "
+                   f"with λ = {DECK_LAM}; the seed stays as it is")
+    note = st.session_state.pop("gal_deck_note", None)
+    if note:
+        st.caption(note)
+
+
+def _deck_chosen() -> None:
+    """The deck's overview was asked for: set the methods, the sidebar's slots and λ (the Gallery's widgets and
+    the value every page shares) before the page is drawn again."""
+    ss = st.session_state
+    ss["gal_methods"] = list(DECK_METHODS)
+    ss["gal_families"] = [f for f in FAMILIES if any(mixviz.METHODS[n].family == f for n in DECK_METHODS)]
+    ss["n_slots"] = len(DECK_PHOTOS)
+    for i, photo in enumerate(DECK_PHOTOS):
+        ss[f"slot{i}"] = f"sample:{photo}"
+    ss["gal_fix"] = ss[controls.shared_key("fix")] = True
+    ss["gal_lam"] = ss[controls.shared_key("lam")] = DECK_LAM
+    ss["gal_deck_note"] = (f"Set: the deck's {len(DECK_METHODS)} methods in its order, slots 1–4 to "
+                           f"{', '.join(DECK_PHOTOS)} (RICAP mixes all four), λ fixed at {DECK_LAM}.")
+
+
 @errors_shown("The gallery's controls")
 def settings(inputs: Inputs) -> Choice:
     """Seed and re-roll, λ or α, the families shown and the number of columns, in one row."""
     families = list(FAMILIES)
+    ss = st.session_state
     c1, c2, c3, c4 = st.columns((1, 1, 2, 2), vertical_alignment="bottom")
     with c1:
         seed = controls.seed("gal", beside=c2)
@@ -87,15 +125,16 @@ def settings(inputs: Inputs) -> Choice:
                                 "off: one α for every method that draws λ from Beta(α, α)"):
             alpha = controls.alpha_slider("gal", 1.0)
     with c4:
-        st.multiselect("Families", families, default=families, key="gal_families", format_func=FAMILIES.get,
+        ss.setdefault("gal_families", families)  # (not default=: the deck's button sets it too)
+        st.multiselect("Families", families, key="gal_families", format_func=FAMILIES.get,
                        on_change=_families_chosen, help="choosing families sets the methods below to theirs")
         columns = 3 if inputs.lecture else st.slider("Columns", 2, 8, 5, 1, key="gal_columns")
-    ss = st.session_state
     if "gal_methods" not in ss:
         ss["gal_methods"] = list(mixviz.METHODS)
     chosen = st.multiselect("Methods", list(mixviz.METHODS), key="gal_methods", format_func=lambda n: mixviz.METHODS[n].title,
-                            help="add or remove methods one by one (type a name)")
-    methods = tuple(n for n in mixviz.METHODS if n in chosen)  # in the lectures' order
+                            help="add or remove methods one by one (type a name); the grid shows them in this order: "
+                                 "the families' and the deck's in the lectures' order, one you add at the end")
+    methods = tuple(chosen)  # in the order chosen, as the box above lists them
     return Choice(seed, lam, alpha, methods, columns)
 
 
