@@ -75,6 +75,13 @@ def alpha_slider(prefix: str, value: float | None = None, help: str | None = Non
     return st.slider("α of Beta(α, α)", 0.1, 5.0, step=0.1, key=f"{prefix}_alpha", help=help, **start)
 
 
+def lecture_widgets() -> None:
+    """Lecture mode on a page whose widgets have room: their labels, options and values at 1rem (20 px), not
+    streamlit's 0.875rem (not app-wide: some narrow buttons, the Gallery's Re-roll, would cut their text)."""
+    st.html("<style>[data-testid='stMain'] :is([data-testid='stMarkdownContainer'] p, input), "
+            "[data-testid='stSelectboxVirtualDropdown'] [role='option'] { font-size: 1rem; }</style>")
+
+
 def png_download(label: str, figure: Callable, file_name: str, key: str) -> None:
     """A button that downloads `figure()` (a matplotlib Figure, drawn only when the button is pressed) as a
     150-dpi PNG; pressing it does not rerun the page."""

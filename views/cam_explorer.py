@@ -23,6 +23,9 @@ from ui.sidebar import Inputs, current
 
 SEED_MATRIX = [[7, 9, 10, 4], [9, 10, 3, 9], [6, 2, 0, 3], [2, 0, 0, 1]]  # the lecture's 4×4 example
 COLUMNS = ["col 1", "col 2", "col 3", "col 4"]
+INTRO = ("Class activation mapping (Zhou et al., CVPR 2016): in a network that ends in global average pooling and one "
+         "dense layer, the class score is the average of a map, Σₖ wₖ·Fₖ, and that map shows where the class is.")
+LECTURE_TABLE = 480  # px: the height of a long table in lecture mode (it scrolls inside)
 # plotly's bar offers one button: the chart as a PNG (twice the screen's resolution)
 CHART = {"displaylogo": False, "modeBarButtons": [["toImage"]], "toImageButtonOptions": {"format": "png", "scale": 2}}
 
@@ -30,12 +33,15 @@ CHART = {"displaylogo": False, "modeBarButtons": [["toImage"]], "toImageButtonOp
 def render() -> None:
     inputs = current()
     big = inputs.lecture
+    if big:
+        controls.lecture_widgets()
     st.title("CAM Explorer")
-    st.caption("Class activation mapping (Zhou et al., CVPR 2016): in a network that ends in global average pooling "
-               "and one dense layer, the class score is the average of a map, Σₖ wₖ·Fₖ, and that map shows where "
-               "the class is.")
+    if not big:
+        st.caption(INTRO)
     controls.model_notice()
     result = the_cam(inputs, big)
+    if big:  # under the CAM: above it, its three lines would push the class picker off a 720 px high screen
+        st.caption(INTRO)
     if result is not None:
         how_it_is_built(result, big)
     layer_table(big)
@@ -109,9 +115,9 @@ def how_it_is_built(result: CamResult, big: bool) -> None:
                     config=CHART)
     with st.expander("All channel terms wₖ·mean(Fₖ)", expanded=not big):
         st.plotly_chart(terms_figure(result, 15, big), key="cam_terms", width="stretch", config=CHART)
-        st.dataframe([{"channel": ch.index, "wₖ": round(ch.weight, 4), "mean Fₖ": round(ch.mean, 4),
-                       "wₖ · mean Fₖ": round(ch.term, 4)} for ch in strongest_channels(result, model, 15)],
-                     hide_index=True, key="cam_terms_table")
+        table([{"channel": ch.index, "wₖ": round(ch.weight, 4), "mean Fₖ": round(ch.mean, 4),
+                "wₖ · mean Fₖ": round(ch.term, 4)} for ch in strongest_channels(result, model, 15)],
+              big, key="cam_terms_table")
 
 
 @errors_shown("The layer table")
@@ -120,22 +126,32 @@ def layer_table(big: bool) -> None:
     st.header("Layers")
     with st.expander(f"{model.title}, layer by layer (like Keras' model.summary())", expanded=not big):
         rows = cam_maps.layers(cam_maps.model_id())
-        st.dataframe([{"layer": r["layer"] + ("  ← CAM features" if r["cam"] else ""), "type": r["type"],
-                       "output shape": shape_text(r["output_shape"]), "parameters": f"{r['params']:,}"}
-                      for r in rows], hide_index=True, width="stretch", key="cam_layer_table",
-                     height=min(36 * (len(rows) + 1) + 3, 600))
+        table([{"layer": r["layer"] + ("  ← CAM features" if r["cam"] else ""), "type": r["type"],
+                "output shape": shape_text(r["output_shape"]), "parameters": f"{r['params']:,}"} for r in rows],
+              big, key="cam_layer_table", width="stretch", height=min(36 * (len(rows) + 1) + 3, 600))
         st.caption(f"Total parameters: {total_params(model.net):,}. Shapes are PyTorch's channels × height × width "
                    f"(Keras prints height × width × channels) for one {model.recipe.size}×{model.recipe.size} image.")
     with st.expander("Xception as Keras prints it (model.summary(), from the architecture: no weights needed)",
                      expanded=False):
         layers = xception_layers()
-        st.dataframe(summary_rows(layers), hide_index=True, width="stretch", key="cam_keras_table",
-                     height=min(36 * (len(layers) + 1) + 3, 600),
-                     column_config={"Param #": st.column_config.NumberColumn("Param #", format="%d")})
+        rows = summary_rows(layers)
+        table([{**r, "Param #": f"{r['Param #']:,}"} for r in rows] if big else rows, big, key="cam_keras_table",
+              width="stretch", height=min(36 * (len(layers) + 1) + 3, 600),
+              column_config={"Param #": st.column_config.NumberColumn("Param #", format="%d")})
         st.caption(" · ".join(f"{k}: {v:,}" for k, v in totals(layers).items()) + ". Keras cuts the first column "
                    "at 31 characters, counts 4 parameters per channel for BatchNormalization (γ and β, which train, "
                    "and the two moving statistics, which do not) and names the residual branches' layers "
                    "conv2d, batch_normalization and add in order.")
+
+
+def table(rows: list[dict], big: bool, key: str, height: int | None = None, **kw) -> None:
+    """A read-only table: an interactive st.dataframe, or in lecture mode an st.table, whose text the lecture
+    CSS sets at 20 px (a dataframe draws on a canvas at 0.875rem, out of CSS's reach); a long one scrolls in
+    a box that fits a 720 px high screen."""
+    if big:
+        st.table(pd.DataFrame(rows), hide_index=True, height=LECTURE_TABLE if len(rows) > 10 else "content")
+    else:
+        st.dataframe(rows, hide_index=True, key=key, height=height or "auto", **kw)
 
 
 def rows_text(out) -> str:
@@ -144,33 +160,56 @@ def rows_text(out) -> str:
 
 @st.fragment
 @errors_shown("The pooling illustration")
-def pooling_view(big: bool) -> None:
-    """The seed's matrix, editable, pooled 2×2 (a fragment: editing reruns only this)."""
-    left, right = st.columns((2, 3), gap="large")
+def pooling_view(big: bool, wide: bool = False) -> None:
+    """The seed's matrix, editable, pooled 2×2 (a fragment: editing reruns only this). In lecture mode the
+    editor and the window picker share a row and the figure takes the whole width under them: beside the
+    sidebar at 1280×720 (a main column of 780 px) a column is too narrow for both the editor's four columns
+    and the figure's cells for "8.75". `wide`: the section has the whole width of a 1280 px screen (a page
+    without the sidebar, as the Lecture's), where the editor and the figure fit side by side in lecture mode too."""
+    if big and not wide:
+        left, right = st.columns((5, 4), gap="medium")
+        figure_slot = st.container()
+    else:
+        left, figure_slot = st.columns((2, 3), gap="large")
+        right = left
     with left:
         st.markdown("The seed's 4×4 matrix (edit any cell):")
-        edited = st.data_editor(pd.DataFrame(SEED_MATRIX, columns=COLUMNS, dtype=float), key="cam_matrix",
-                                hide_index=True, num_rows="fixed", width="stretch",
-                                column_config={c: st.column_config.NumberColumn(c, format="%g") for c in COLUMNS})
-        values = edited.to_numpy(dtype=float, copy=True)
-        if pd.isna(values).any():
-            st.warning("Empty cells count as 0.")
-            values = pd.DataFrame(values).fillna(0).to_numpy(copy=True)
+        values = matrix_editor(big)
+    with right:
         cells = ["all"] + [f"({r + 1}, {c + 1})" for r in range(2) for c in range(2)]
         pick = st.radio("Highlight the window of output cell", range(len(cells)), key="cam_window",
                         format_func=cells.__getitem__, horizontal=True)
     maxp, avgp = pool2d(values, "max", 2, 2), pool2d(values, "avg", 2, 2)
     selected = None if pick == 0 else divmod(pick - 1, 2)
-    with right:
+    with figure_slot:
         st.plotly_chart(pooling_figure(values, {"max pool 2×2, stride 2": maxp, "avg pool 2×2, stride 2": avgp},
                                        selected, big), key="cam_pool", width="stretch", config=CHART)
-
     st.markdown(f"Max pooling → `{rows_text(maxp.output)}`, average pooling → `{rows_text(avgp.output)}`")
     if selected is not None:
         r, c = selected
         st.markdown(f"Window of output ({r + 1}, {c + 1}): "
                     f"max pooling `{window_text(values, maxp, 'max', r, c)}`, "
                     f"average pooling `{window_text(values, avgp, 'avg', r, c)}`")
+
+
+# The editor draws on a canvas with streamlit's small font, 0.875rem (17.5 px in lecture mode), which no CSS
+# rule reaches; zooming the element by 8/7 draws it at 20 px, the root font of lecture mode.
+EDITOR_ZOOM = "<style>.st-key-cam_matrix [data-testid='stDataFrame'] { zoom: 1.142857; }</style>"
+
+
+def matrix_editor(big: bool):
+    """The 4×4 matrix as an editable table; its values as a float array (empty cells count as 0). Sized to
+    its four columns, never wider than its column of the page."""
+    if big:
+        st.html(EDITOR_ZOOM)
+    edited = st.data_editor(pd.DataFrame(SEED_MATRIX, columns=COLUMNS, dtype=float), key="cam_matrix",
+                            hide_index=True, num_rows="fixed", width="content",
+                            column_config={c: st.column_config.NumberColumn(c, format="%g") for c in COLUMNS})
+    values = edited.to_numpy(dtype=float, copy=True)
+    if pd.isna(values).any():
+        st.warning("Empty cells count as 0.")
+        values = pd.DataFrame(values).fillna(0).to_numpy(copy=True)
+    return values
 
 
 @errors_shown("Global pooling")

@@ -36,6 +36,8 @@ MAPS = {
 
 def render() -> None:
     inputs = current()
+    if inputs.lecture:
+        controls.lecture_widgets()
     st.title("Saliency")
     st.caption("Where is the object? Two statistical answers that look only at the pixels, and two learned ones "
                "that ask a trained network about one class.")
@@ -83,9 +85,12 @@ def maps_section(inputs: Inputs) -> None:
             if not big:
                 col.caption(MAPS[name][1].format(model=model.title, grid=grid))
     cam_peak = panels["cam"].peak
-    st.dataframe([{"map": MAPS[n][0], "peak row": panels[n].peak[0], "peak column": panels[n].peak[1],
-                   "distance to the CAM's peak (px)": round(math.dist(panels[n].peak, cam_peak), 1)}
-                  for n in names], hide_index=True, key="sal_peaks")
+    peaks = [{"map": MAPS[n][0], "peak row": panels[n].peak[0], "peak column": panels[n].peak[1],
+              "distance to the CAM's peak (px)": round(math.dist(panels[n].peak, cam_peak), 1)} for n in names]
+    if big:  # an st.table's text follows the lecture CSS (20 px); a dataframe's canvas stays at 0.875rem
+        st.table(pd.DataFrame(peaks), hide_index=True)
+    else:
+        st.dataframe(peaks, hide_index=True, key="sal_peaks")
     st.caption(f"Gradient saliency and CAM explain “{cam_result.class_name}” (class {chosen}). Image "
                f"{picture.size[0]}×{picture.size[1]} px." + (f" Photo: {credit(key)}" if credit(key) else ""))
     controls.png_download("Download these maps as PNG", lambda: pictures_figure(
@@ -95,12 +100,18 @@ def maps_section(inputs: Inputs) -> None:
 
 
 @errors_shown("The comparison")
-def comparison() -> None:
-    """SaliencyMix and SnapMix side by side, in a table."""
+def comparison(details: bool = True) -> None:
+    """SaliencyMix and SnapMix side by side: the lecture deck's four rows in short cells (they fit a
+    projector's screen), and under them, in an expander, the same rows explained (`details`). It needs
+    nothing from its page, so another page can draw it too."""
     model = serving_model()
     grid = next(r["output_shape"][1:] for r in cam_maps.layers(cam_maps.model_id()) if r["cam"])
-    table = pd.DataFrame(comparison_rows(model.title, model.recipe.size, grid)).set_index("")
-    st.table(table)
+    facts = (model.title, model.recipe.size, grid)
+    with st.container(key="sal_compare"):
+        st.table(pd.DataFrame(comparison_rows(*facts, short=True, classes=len(model.classes))).set_index(""))
+    if details:
+        with st.expander("How they differ, in detail"):
+            st.table(pd.DataFrame(comparison_rows(*facts)).set_index(""))
 
 
 @st.fragment

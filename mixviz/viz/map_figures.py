@@ -312,7 +312,8 @@ def pooling_figure(matrix, pools: dict[str, Pooled], selected: tuple[int, int] |
     fig.update_layout(shapes=shapes, annotations=notes, plot_bgcolor="white", showlegend=False)
     fig.update_xaxes(range=[-0.2, x0 - 1.2], visible=False)
     fig.update_yaxes(range=[h + 0.2, -1.4], visible=False, scaleanchor="x")
-    return plot_layout(fig, big, 300)
+    # lecture mode: 378 px, about the height that cells as wide as the page's main column need (63 px at 1280 px)
+    return plot_layout(fig, big, 280 if big else 300)
 
 
 def window_text(matrix, pooled: Pooled, kind: str, row: int, col: int) -> str:
@@ -360,10 +361,22 @@ def global_pool_predictions(model, features: torch.Tensor, k: int = 1) -> dict[s
 
 # --- SaliencyMix vs SnapMix ----------------------------------------------------------------------------
 
-def comparison_rows(model_title: str, input_size: int, grid: tuple[int, int]) -> list[dict]:
-    """SaliencyMix and SnapMix side by side: algorithm, kind of map, input size limits, classes it sees.
-    `grid`: the (h, w) of the serving model's last feature map, the resolution of its CAM."""
+def comparison_rows(model_title: str, input_size: int, grid: tuple[int, int], short: bool = False,
+                    classes: int = 1000) -> list[dict]:
+    """SaliencyMix and SnapMix side by side: algorithm, kind of map, input size limits, classes it sees
+    (the four rows of the lecture deck's table). `grid`: the (h, w) of the serving model's last feature map,
+    the resolution of its CAM; `short`: a few words a cell, for a projector (`classes`: how many classes
+    the model knows), else a paragraph a cell, with the reasons."""
     h, w = grid
+    if short:
+        return [
+            {"": "Algorithm", "SaliencyMix": "Montabone & Soto saliency", "SnapMix": "Class activation map (CAM)"},
+            {"": "Map", "SaliencyMix": "Statistical: no training", "SnapMix": f"Learned: {model_title}"},
+            {"": "Input size limits", "SaliencyMix": "None: any size",
+             "SnapMix": f"{input_size}×{input_size} input, {h}×{w} CAM"},
+            {"": "Classes it can see", "SaliencyMix": "Any: it knows no classes",
+             "SnapMix": f"Only its {classes:,} trained classes"},
+        ]
     return [
         {"": "Algorithm",
          "SaliencyMix": "Saliency map of the source image; its peak (arg max) is the centre of a CutMix box of area "
