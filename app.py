@@ -15,11 +15,12 @@ from mixviz.threads import torch_threads  # noqa: E402
 from ui import links  # noqa: E402
 from ui.errors import errors_shown  # noqa: E402
 from ui.sidebar import sidebar  # noqa: E402
-from views import cam_explorer, gallery, mixing_lab, saliency, theory  # noqa: E402
+from views import cam_explorer, gallery, lecture, mixing_lab, saliency, theory  # noqa: E402
 
 st.set_page_config(page_title="mixviz: image-mixing augmentation", page_icon=":material/science:", layout="wide")
 page = st.navigation([  # url paths as the pages had them as files: links and the browser tests open them by URL
     st.Page(mixing_lab.render, title="Mixing Lab", icon=":material/science:", url_path="mixing_lab", default=True),
+    st.Page(lecture.render, title="Lecture", icon=":material/co_present:", url_path="lecture"),
     st.Page(gallery.render, title="Gallery", icon=":material/grid_view:", url_path="gallery"),
     st.Page(cam_explorer.render, title="CAM Explorer", icon=":material/local_fire_department:", url_path="cam_explorer"),
     st.Page(saliency.render, title="Saliency", icon=":material/visibility:", url_path="saliency"),

@@ -1,6 +1,7 @@
 """Links that reproduce a picture. The address holds every Mixing Lab control: `method`, `img` (the bundled
 photos' names, one per slot, comma-separated), `slots` (2 or 4), `seed`, `lam` (absent when λ is drawn),
-`alpha`, `eps`, `lecture` (1) and each method parameter by its own name (a centre as "y,x").
+`alpha`, `eps`, `lecture` (1) and each method parameter by its own name (a centre as "y,x"); the Lecture page's
+`step` (a step's slug, ui/lecture_steps.py).
 
 `restore` reads a link once per session, before the sidebar draws, into the state the controls start from;
 each bad value is named in one message and its control keeps its default. `publish` writes the controls back
@@ -15,8 +16,9 @@ from mixviz.samples import samples
 from mixviz.types import MethodSpec
 
 from .controls import SEED_MAX, shared_key
+from .lecture_steps import BY_SLUG
 
-COMMON = ("method", "img", "slots", "seed", "lam", "alpha", "eps", "lecture")
+COMMON = ("method", "img", "slots", "seed", "lam", "alpha", "eps", "lecture", "step")
 EPS_MAX = 0.3
 
 
@@ -49,6 +51,11 @@ def _read_common(q: dict, ss, problems: list[str]) -> None:
             ss.setdefault("n_slots", 4 if len(names) > 2 else 2)
     if "lecture" in q:
         ss["lecture"] = q["lecture"] in ("1", "true")
+    if "step" in q:
+        if q["step"] in BY_SLUG:
+            ss["lec_step"] = q["step"]
+        else:
+            bad("step", f"no such lecture step (the steps: {', '.join(BY_SLUG)})")
     for name, kind, lo, hi in (("seed", int, 0, SEED_MAX), ("lam", float, 0.0, 1.0), ("alpha", float, 0.1, 5.0),
                                ("eps", float, 0.0, EPS_MAX)):
         if name not in q:

@@ -15,16 +15,13 @@ from ui import controls
 from ui.errors import errors_shown
 from ui.images import batch, credit
 from ui.jpeg import jpeg
+from ui.lecture_steps import DECK, FOUR, OVERVIEW
 from ui.maps import maps_for
 from ui.sidebar import Inputs, current
 
-# The overview of lecture 000 (../shared/lectures/000_*.txt): its methods in the order its slides show them, on its
-# photos (RICAP takes all four), at its λ.
-DECK = "lecture 000, “Data Augmentation via Mixing Images – part 2” (Dominik Lewy)"
-DECK_METHODS = ("mixup", "sample_pairing", "cutmix", "smoothmix", "attentivemix", "ricap", "vertical_concat",
-                "horizontal_concat", "mixed_concat", "random_2x2", "random_column_interval", "random_row_interval",
-                "random_columns", "random_rows", "random_pixels", "random_elements")
-DECK_PHOTOS = ("boat", "airplane", "cow", "dog")
+# The overview of lecture 000 (ui/lecture_steps.py): its methods in the order its slides show them, on its photos
+# (RICAP takes all four), at its λ
+DECK_METHODS, DECK_PHOTOS = OVERVIEW, FOUR
 DECK_LAM = 0.7
 
 

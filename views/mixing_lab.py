@@ -103,7 +103,7 @@ def lab_body(inputs: Inputs) -> None:
         header(choice, inputs)
         mixed = mix(choice, keys, labels, left)
         if mixed is not None:
-            live(choice, mixed)
+            live(choice, mixed, big=inputs.lecture)  # lecture mode: text at 20 px, the picture as high as the screen allows
             pictures(choice, mixed)
             guides(mixed)
             network(mixed)

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .style import INPUT_COLOURS
+from .style import INPUT_COLOURS, plot_layout
 from ..theory import beta_curve
 
 if TYPE_CHECKING:  # plotly is imported by the functions that draw, when first called
@@ -38,8 +38,10 @@ def label_chart(label: dict, other: float | None = None, union: bool = False, he
     return fig
 
 
-def beta_chart(alpha: float | None, lam: float | None, corrected: float | None = None, height: int = 220) -> go.Figure:
-    """Beta(α, α) density (none when λ is fixed) with the drawn or fixed λ and the corrected λ marked."""
+def beta_chart(alpha: float | None, lam: float | None, corrected: float | None = None, height: int = 220,
+               big: bool = False) -> go.Figure:
+    """Beta(α, α) density (none when λ is fixed) with the drawn or fixed λ and the corrected λ marked; `big`:
+    lecture-mode fonts."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
@@ -54,8 +56,7 @@ def beta_chart(alpha: float | None, lam: float | None, corrected: float | None =
         if value is not None:
             fig.add_trace(go.Scatter(x=[value, value], y=[0, top], mode="lines", name=f"{name} {value:.3f}",
                                      line=dict(color=colour, width=3, dash="dash" if "corrected" in name else None)))
-    fig.update_layout(title="λ" if alpha is None else f"λ ~ Beta({alpha:g}, {alpha:g})", height=height,
-                      margin=dict(l=10, r=10, t=40, b=10), xaxis=dict(range=[0, 1], title="λ"),
-                      yaxis=dict(range=[0, top * 1.05], showticklabels=alpha is not None),
-                      legend=dict(orientation="h", y=-0.35))
-    return fig
+    fig.update_layout(xaxis=dict(range=[0, 1], title=None if big else "λ"), yaxis=dict(range=[0, top * 1.05], showticklabels=alpha is not None),
+                      legend=dict(orientation="h", y=-0.5 if big else -0.35))
+    return plot_layout(fig, big, height, top=40, grow=False,
+                       title="λ" if alpha is None else f"λ ~ Beta({alpha:g}, {alpha:g})")

@@ -29,7 +29,8 @@ def plot_layout(fig: go.Figure, big: bool, height: int, top: int | None = None, 
     if kw.get("title"):
         fig.update_layout(title_font=dict(size=size + 2))
     # explicit sizes: Streamlit's plotly theme sets its own, smaller tick and legend fonts
-    fig.update_xaxes(tickfont=dict(size=size - 1), title_font=dict(size=size))
-    fig.update_yaxes(tickfont=dict(size=size - 1), title_font=dict(size=size))
+    tick = size if big else size - 1  # a projector: no text under 20 px
+    fig.update_xaxes(tickfont=dict(size=tick), title_font=dict(size=size))
+    fig.update_yaxes(tickfont=dict(size=tick), title_font=dict(size=size))
     fig.update_layout(legend_font=dict(size=size))
     return fig
