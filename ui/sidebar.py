@@ -128,7 +128,9 @@ def sidebar() -> Inputs:
     keys = tuple(ss[f"slot{i}"] for i in range(filled)) + tuple(f"sample:{n}" for n in DEFAULTS[filled:])
     # a formula wider than its column scrolls instead of being cut off; lecture mode enlarges everything
     st.html("<style>.katex-display { overflow-x: auto; overflow-y: hidden; }"
-            + ("html { font-size: 20px; } .katex { font-size: 1.15em; }"  # captions, tables, inline code at 1rem too
+            + ("html { font-size: 20px; } .katex { font-size: 1.15em; }"
+               " [data-testid='stMainBlockContainer'] { padding: 3.2rem 1.2rem 1rem 1.2rem; }"  # the width for figures;
+               # captions, tables and inline code at 1rem too
                " [data-testid='stCaptionContainer'], [data-testid='stCaptionContainer'] p, [data-testid='stTable'] "
                ":is(th, td), [data-testid='stMarkdownContainer'] :is(p, li) > code { font-size: 1rem; }"
                if lecture else "") + "</style>")

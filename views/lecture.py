@@ -22,7 +22,7 @@ from ui.images import image
 from ui.lecture_steps import BY_SLUG, STEPS, Step, keys_of, slide_error, TOLERANCE
 from ui.models import model as serving_model
 from views import cam_explorer, saliency
-from views.mixing_lab import Choice, live, mix
+from views.mixing_lab import Choice, mix, projected
 
 PREFIX = "lec"
 STEP_KEY = "lec_step"
@@ -125,20 +125,13 @@ def mix_step(step: Step) -> None:
     views = guide_views(m.r, m.x, classes=classes)
     reference = {"name": "slide", "weights": [dict(step.slide).get(str(n), 0.0) for n in m.r.label]} \
         if step.slide else None
-    if views or step.alpha is not None:
-        main, side = st.columns((4, 1), gap="small")
-        with main:
-            live(choice, m, big=True, reference=reference)
-        with side:
-            for caption, picture in views:
-                st.image(picture, caption=caption, width="stretch", output_format="JPEG")
-            if step.alpha is not None:  # lecture 001's Beta(α, α), this seed's draw marked
-                ss.setdefault(f"{PREFIX}_alpha", step.alpha)
-                controls.alpha_slider(PREFIX)
-                st.plotly_chart(beta_chart(choice.alpha, m.r.lam, height=260, big=True), key="lec_beta",
-                                width="stretch", config={"displayModeBar": False})
-    else:
-        live(choice, m, big=True, reference=reference)
+    def beta() -> None:  # lecture 001's Beta(α, α), this seed's draw marked
+        ss.setdefault(f"{PREFIX}_alpha", step.alpha)
+        controls.alpha_slider(PREFIX)
+        st.plotly_chart(beta_chart(choice.alpha, m.r.lam, height=260, big=True), key="lec_beta", width="stretch",
+                        config={"displayModeBar": False})
+
+    projected(choice, m, views, reference, beside=beta if step.alpha is not None else None)
     compare_label(step, m.r.label)
     if step.note:
         st.caption(step.note)

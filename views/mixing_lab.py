@@ -65,7 +65,10 @@ class Mixed:
 
 
 def render() -> None:
-    st.title("Mixing Lab")
+    if current().lecture:  # on a projector the first screen is the picture's (lab_body), and no text under 20 px
+        controls.lecture_widgets()
+    else:
+        st.title("Mixing Lab")
     lab()
 
 
@@ -93,6 +96,9 @@ def lab() -> None:
 
 
 def lab_body(inputs: Inputs) -> None:
+    # lecture mode: the method's name and the live picture first, across the page, so that a 1280×720 projector
+    # shows the mix and its label without scrolling; the controls and the other sections under them
+    first = st.container() if inputs.lecture else None
     left, view = st.columns((1, 3), gap="large")
     with left:
         choice = method_controls(inputs)
@@ -103,9 +109,15 @@ def lab_body(inputs: Inputs) -> None:
         header(choice, inputs)
         mixed = mix(choice, keys, labels, left)
         if mixed is not None:
-            live(choice, mixed, big=inputs.lecture)  # lecture mode: text at 20 px, the picture as high as the screen allows
+            if first is None:
+                live(choice, mixed)
+            else:
+                with first:
+                    st.subheader(choice.spec.title)
+                    projected(choice, mixed, _guide_views(mixed))
             pictures(choice, mixed)
-            guides(mixed)
+            if first is None:
+                guides(mixed)
             network(mixed)
             export(choice, mixed, inputs)
             animation(choice, mixed)
@@ -172,7 +184,8 @@ def _found() -> None:
 @errors_shown("The method's description")
 def header(choice: Choice, inputs: Inputs) -> None:
     spec = choice.spec
-    st.subheader(spec.title)
+    if not inputs.lecture:  # in lecture mode the title is above the live picture (lab_body)
+        st.subheader(spec.title)
     st.caption(f"{spec.summary}  \n*{spec.paper}*")
     st.latex(formula_lines(spec.formula))
     if spec.n_inputs > inputs.filled:
@@ -237,6 +250,23 @@ def live(choice: Choice, m: Mixed, big: bool = False, reference: dict | None = N
         st.caption("Each weight is the share of that image's class activation that the mix keeps, so the two "
                    "need not sum to 1. Where both images share a class, the authors give each partial label "
                    "ρa + ρb and add the two losses, so that class carries 2(ρa + ρb), which can exceed 1.")
+
+
+def projected(choice: Choice, m: Mixed, views: list, reference: dict | None = None, beside=None) -> None:
+    """The live picture sized for a projector (text at 20 px, the picture as high as the screen allows) with the
+    maps that guided it, `views` ((caption, picture) pairs), and what `beside()` draws in a narrow column beside
+    it, so that a 1280×720 screen shows them together. `reference`: another label marked on the bars."""
+    if not views and beside is None:
+        live(choice, m, big=True, reference=reference)
+        return
+    main, side = st.columns((4, 1), gap="small")
+    with main:
+        live(choice, m, big=True, reference=reference)
+    with side:
+        for caption, picture in views:
+            st.image(picture, caption=caption, width="stretch", output_format="JPEG")
+        if beside is not None:
+            beside()
 
 
 def _released(prefix: str) -> None:

@@ -56,7 +56,8 @@ def beta_chart(alpha: float | None, lam: float | None, corrected: float | None =
         if value is not None:
             fig.add_trace(go.Scatter(x=[value, value], y=[0, top], mode="lines", name=f"{name} {value:.3f}",
                                      line=dict(color=colour, width=3, dash="dash" if "corrected" in name else None)))
-    fig.update_layout(xaxis=dict(range=[0, 1], title=None if big else "λ"), yaxis=dict(range=[0, top * 1.05], showticklabels=alpha is not None),
+    fig.update_layout(xaxis=dict(range=[0, 1], title=None if big else "λ"),
+                      yaxis=dict(range=[0, top * 1.05], showticklabels=alpha is not None),
                       legend=dict(orientation="h", y=-0.5 if big else -0.35))
     return plot_layout(fig, big, height, top=40, grow=False,
                        title="λ" if alpha is None else f"λ ~ Beta({alpha:g}, {alpha:g})")

@@ -137,3 +137,25 @@ def test_a_step_link_opens_that_step_and_a_bad_one_says_so(app_url, projector):
     settle(page, TITLE)
     assert page.get_by_text("no such lecture step").count() == 1
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_the_mixing_lab_in_lecture_mode_shows_the_mix_its_label_and_its_maps_on_one_screen(app_url, projector):
+    """Lecture mode on the Mixing Lab at 1280×720 with the sidebar open: the method's name, the picture (at least
+    half of the main area's width), its label and the maps that guided it on the first screen; the controls under
+    them."""
+    page = projector
+    page.goto(f"{app_url}/?lecture=1&method=snapmix&img=boat,airplane")
+    settle(page, LIVE)
+    page.wait_for_timeout(600)
+    page.screenshot(path=str(SHOTS / "lab_lecture_snapmix.png"))
+    assert page.locator(ERRORS).count() == 0
+    picture = page.locator('[data-testid="mixviz-live-image"]').bounding_box()
+    inside(picture, "the mixed picture")
+    main = page.locator('[data-testid="stMain"]').bounding_box()
+    assert picture["width"] >= main["width"] / 2, (picture, main)
+    inside(page.locator('[data-testid="mixviz-label"]').bounding_box(), "the label")
+    maps = page.locator('[data-testid="stMain"] [data-testid="stImage"] img')
+    assert maps.count() >= 2
+    for i in range(2):
+        inside(maps.nth(i).bounding_box(), f"guide map {i + 1}")
+    assert smallest_text(page) >= 20
