@@ -1,6 +1,6 @@
 """What the browser tests share: one app server per test module (its log in tests/e2e/server.log), Debian's
-Chromium through Playwright, and a fresh 1400×1000 page per test. Screenshots go to tests/e2e/screenshots/
-(not committed) for a person to look at."""
+Chromium through Playwright, and a fresh 1400×1000 page per test (or 1280×720: `projector`). Screenshots go to
+tests/e2e/screenshots/ (not committed) for a person to look at."""
 from pathlib import Path
 
 import pytest
@@ -44,3 +44,13 @@ def page(browser):
     yield pg
     context.close()
 
+
+
+@pytest.fixture
+def projector(browser):
+    """A fresh page the size of a 1280×720 projector."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    pg = context.new_page()
+    pg.set_default_timeout(120_000)
+    yield pg
+    context.close()

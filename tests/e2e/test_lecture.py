@@ -19,15 +19,6 @@ TITLE = '[data-testid="mixviz-step-title"]'
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 
-@pytest.fixture
-def projector(browser):
-    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
-    pg = context.new_page()
-    pg.set_default_timeout(120_000)
-    yield pg
-    context.close()
-
-
 def inside(box: dict, what: str) -> None:
     assert box is not None, f"{what} is not drawn"
     assert box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= WIDTH + 0.5 \

@@ -50,15 +50,6 @@ FONT_SIZES = """(selector) => [...document.querySelectorAll(selector)].filter(e 
 BOX = "e => { const b = e.getBoundingClientRect(); return {x: b.x, y: b.y, width: b.width, height: b.height}; }"
 
 
-@pytest.fixture
-def projector(browser):
-    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
-    pg = context.new_page()
-    pg.set_default_timeout(120_000)
-    yield pg
-    context.close()
-
-
 def open_page(page, url: str, marker: str) -> None:
     page.goto(url)
     settle(page, marker)
