@@ -17,6 +17,18 @@ from ui.errors import errors_shown  # noqa: E402
 from ui.sidebar import sidebar  # noqa: E402
 from views import cam_explorer, gallery, lecture, mixing_lab, saliency, theory  # noqa: E402
 
+RECONNECT_RUN_EVERY = 600  # seconds
+
+
+@st.fragment(run_every=RECONNECT_RUN_EVERY)
+def rerun_on_reconnect() -> None:
+    """Draws nothing and runs every ten minutes; being on the page makes the page ask for a whole script run when
+    it reconnects its websocket (Streamlit 1.67's page does so only for a page with a `run_every` fragment, or a
+    run in progress). Behind nginx (deploy/), a replica's death moves its students to another replica, into a new
+    session there: with this their view comes back from the address at once, not on their next reload
+    (tests/e2e/test_replicas.py)."""
+
+
 st.set_page_config(page_title="mixviz: image-mixing augmentation", page_icon=":material/science:", layout="wide")
 page = st.navigation([  # url paths as the pages had them as files: links and the browser tests open them by URL
     st.Page(mixing_lab.render, title="Mixing Lab", icon=":material/science:", url_path="mixing_lab", default=True),
@@ -29,6 +41,8 @@ page = st.navigation([  # url paths as the pages had them as files: links and th
 with torch_threads(1):  # for this run; the model's forward pass takes every core (ui/models.py)
     links.restore()  # a link's controls, before the sidebar draws its own
     st.session_state["_inputs"] = sidebar()
+    with st.sidebar:
+        rerun_on_reconnect()
     links.show_problems()
     with errors_shown(page.title):  # each section has its own boundary; this one catches what a page does between them
         page.run()

@@ -32,7 +32,7 @@ case "${1:-}" in
     test)
         setup requirements-dev.txt
         shift
-        [ -n "${MIXVIZ_SKIP_BROWSER:-}" ] || bash scripts/install_chromium.sh
+        [ -n "${MIXVIZ_SKIP_BROWSER:-}" ] || bash scripts/install_system.sh  # chromium and nginx
         export HF_HUB_OFFLINE=1 MPLBACKEND=Agg
         exec "$VENV/bin/python" -m pytest -n 2 --dist loadfile "$@"
         ;;
