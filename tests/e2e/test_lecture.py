@@ -53,21 +53,22 @@ def smallest_text(page) -> float:
     }""")
 
 
-def version(page) -> str | None:
-    """The sweep the live picture shows (None: no live picture)."""
-    live = page.locator('[data-testid="mixviz-scrubber"]')
-    return live.get_attribute("data-version") if live.count() else None
+def versions(page) -> list:
+    """The sweeps of the live pictures on the page, in order: while a run replaces a step, the last step's picture
+    may stand beside the new one for a moment (streamlit keeps stale elements until the run ends)."""
+    return page.locator('[data-testid="mixviz-scrubber"]').evaluate_all(
+        "els => els.map(e => e.dataset.ready === 'true' ? e.dataset.version : null)")
 
 
 def settle_step(page, step, before: str | None = None) -> None:
-    """Wait for `step` drawn: its title, no script run, and its own sweep (not `before`, the last step's)."""
+    """Wait for `step` drawn: its title, no script run, and its own sweep alone (not `before`, the last step's)."""
     page.locator(TITLE).filter(has_text=step.title).wait_for()
     settle(page, LIVE if step.kind == "mix" else TITLE)
-    if step.kind == "mix":
-        for _ in range(240):
-            if page.locator(LIVE).count() and version(page) not in (None, before):
-                break
-            page.wait_for_timeout(250)
+    for _ in range(240):
+        shown = versions(page)
+        if (len(shown) == 1 and shown[0] not in (None, before)) if step.kind == "mix" else not shown:
+            break
+        page.wait_for_timeout(250)
     page.wait_for_timeout(600)
 
 
@@ -100,7 +101,7 @@ def test_every_lecture_step_fits_a_projector_and_shows_the_librarys_label(app_ur
     page.goto(f"{app_url}/lecture")
     sizes = {}
     for n, step in enumerate(STEPS):
-        before = version(page)
+        before = (versions(page) or [None])[-1]
         if n:
             page.locator(TITLE).click()  # focus on the page, not on a control that takes the arrow keys itself
             page.keyboard.press("ArrowRight")
