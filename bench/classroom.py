@@ -193,10 +193,11 @@ class Student:
 
         self.http = requests.Session()
         self.http.headers["User-Agent"] = "mixviz-classroom"
-        # a browser sends a GET again, once, when a kept-alive connection it reused turns out closed by the server
-        # (uvicorn closes idle ones after 5 s): so does this
+        # a browser sends a request again, once, when a kept-alive connection it reused turns out closed by the
+        # server (uvicorn closes idle ones after 5 s, and a busy server may close one just as it is reused): so does this
         self.http.mount("http://", HTTPAdapter(max_retries=Retry(total=1, connect=1, read=1, status=0, other=0,
-                                                                 allowed_methods=frozenset({"GET"}), raise_on_status=False)))
+                                                                 allowed_methods=frozenset({"GET", "PUT"}),
+                                                                 raise_on_status=False)))
         self.ws = None
         self.reader: asyncio.Task | None = None
         self.session_id = ""
@@ -733,11 +734,12 @@ class Plan:
     def next(self, s: Student) -> tuple:
         rng = self.rng
         page = s.page_path if s.page_path in ("mixing_lab", "lecture") else None
-        weights = dict(ACTION_WEIGHTS[page])
-        if page == "mixing_lab" and s.widget("lab_lam") is None:
-            weights.pop("lam")  # a method without λ
-        if s.widget("uploads") is None:
-            weights.pop("upload", None)
+        needs = {"lam": ("lab_lam",), "method": ("lab_family", "lab_method"), "reroll": ("lab_reroll",),
+                 "lecture": ("lec_step",), "upload": ("uploads",)}  # a method without λ has no λ slider
+        weights = {k: w for k, w in ACTION_WEIGHTS[page].items()
+                   if all(s.widget(key) is not None for key in needs.get(k, ()))}
+        if not weights:
+            weights = {"page": 1}
         kind = rng.choices(list(weights), weights=list(weights.values()))[0]
         if kind == "lam":
             lam = (s.current("lab_lam") or [0.5])[0]
@@ -899,13 +901,13 @@ def ms(v: float | None) -> str:
     return "–" if v is None else f"{1000 * v:.0f}"
 
 
-def summary(tally: Tally, students: int, log_text: str | None = None) -> dict:
+def summary(tally: Tally, students: int, log_text: str | None = None, log_path: Path | None = None) -> dict:
     acts = tally.actions
     errors = [f"student {a.student} {a.kind} at {a.at:.1f} s: {a.error}" for a in acts if a.error] + tally.errors
     if log_text is not None:
         tracebacks = log_text.count("Traceback")
         if tracebacks:
-            errors.append(f"{tracebacks} traceback(s) in the server log")
+            errors.append(f"{tracebacks} traceback(s) in the server log" + (f" ({log_path})" if log_path else ""))
     kinds = {}
     for kind in KINDS:
         got = [a for a in acts if a.kind == kind and a.error is None]
@@ -1004,6 +1006,8 @@ class Server:
             self._log.close()
             if self.clock is not None:
                 self.clock.path.unlink(missing_ok=True)
+            if "Traceback" not in (self.log_text() or ""):
+                self.log_path.unlink(missing_ok=True)  # kept only when it has something to read
 
     def log_text(self) -> str | None:
         if self.log_path is None or not Path(self.log_path).exists():
@@ -1094,7 +1098,7 @@ def run_class(args) -> dict:
         tally = asyncio.run(classroom(server.url, args.students, args.seconds, tuple(args.think), args.seed,
                                       args.ramp, server.pid))
         log = server.log_text()
-        r = summary(tally, args.students, None if log is None else log[before:])
+        r = summary(tally, args.students, None if log is None else log[before:], server.log_path)
         r["warm_s"] = warm_s
         r["url"] = server.url if not server.own else "own server (scripts/serve.py)"
         r["plans"] = tally.plans
