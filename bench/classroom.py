@@ -48,7 +48,6 @@ import io
 import json
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -61,6 +60,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "bench")]
 from serve import cpu_seconds, free_port, rss_mb, serve, stop  # noqa: E402
+from live import pct  # noqa: E402  (the percentile every bench reports)
 
 KINDS = ("open", "lam", "method", "reroll", "page", "lecture", "upload")
 PAGES = {"mixing_lab": "Mixing Lab", "lecture": "Lecture", "gallery": "Gallery", "cam_explorer": "CAM Explorer",
@@ -889,13 +889,6 @@ async def classroom(base: str, students: int, seconds: float, think: tuple, seed
 
 
 # ------------------------------------------------------------------------------------------------- reports
-
-def pct(values: list[float], q: int) -> float | None:
-    """The q-th percentile (inclusive), the one value, or None."""
-    if len(values) < 2:
-        return values[0] if values else None
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
 
 def ms(v: float | None) -> str:
     return "–" if v is None else f"{1000 * v:.0f}"

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from classroom import PAGES, RUN_TIMEOUT, Server, ServerClock, classroom, covered, ms, pct, photo, pin, proto, warm
 from serve import CHROMIUM_ARGS, DRAWN, RUNNING, chromium
+from soak import choose  # picks an option in a select as a person does
 
 QUIET_S = 0.4
 LIVE = '[data-testid="mixviz-scrubber"][data-ready="true"]'
@@ -154,18 +155,6 @@ class BAction:
     error: str | None = None
     session: str = ""
     spans: list = field(default_factory=list)  # per run: (first message sent, script_finished, [(media start, end)])
-
-
-async def choose(page, label: str, option: str) -> bool:
-    """Pick `option` in the select `label` as a person does (type to filter, click); False if already chosen."""
-    box = page.get_by_role("combobox", name=label)
-    if await box.input_value() == option:
-        return False
-    await box.click()
-    await box.press("Control+a")
-    await box.press_sequentially(option)
-    await page.get_by_role("option", name=option, exact=True).click()
-    return True
 
 
 async def wait_runs(page, net: Net, mark: int, timeout: float = RUN_TIMEOUT) -> None:
