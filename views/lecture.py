@@ -193,12 +193,14 @@ def cams_step(step: Step) -> None:
     controls.model_notice()
     photos = [f"sample:{p}" for p in samples()]
     st.session_state.setdefault("lec_cam_photo", "sample:boat")
+    shown = []
     for col, (name, photo) in zip(st.columns(len(CAMS)), CAMS):
         with col:
             key = f"sample:{photo}" if photo else st.selectbox(
                 f"Photo for “{name}”", photos, key="lec_cam_photo", format_func=lambda k: k.removeprefix("sample:"),
                 help="no bundled photo shows a mountain bike: the map shows where the network finds the most "
                      "evidence of one in the photo you pick")
+            shown.append(key)
             base = cam_maps.base_cam(key, mid)
             result = retarget(model, base, model.classes.index(name))
             p = float(result.logits.softmax(0)[result.class_index])
@@ -206,7 +208,7 @@ def cams_step(step: Step) -> None:
             st.image(panel.picture, width="stretch", caption=f"{name} on the {key.removeprefix('sample:')} photo "
                                                                f"(p = {p:.1%})")
     st.caption(f"CAMs from {model.title}; the deck's are Xception's. " + (step.note or ""))
-    controls.photo_credits(tuple(f"sample:{p}" for _, p in CAMS if p))
+    controls.photo_credits(tuple(shown))  # the picked photo's credit too
 
 
 @errors_shown("SaliencyMix against SnapMix")
