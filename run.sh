@@ -27,7 +27,7 @@ case "${1:-}" in
     app)
         setup requirements.txt
         shift
-        exec "$VENV/bin/python" -m streamlit run app.py --browser.gatherUsageStats false "$@"
+        exec "$VENV/bin/python" -m streamlit run asgi.py --browser.gatherUsageStats false "$@"
         ;;
     test)
         setup requirements-dev.txt

@@ -24,9 +24,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(port: int, log=subprocess.DEVNULL, timeout: float = 90.0, app: Path = ROOT / "app.py",
+def serve(port: int, log=subprocess.DEVNULL, timeout: float = 90.0, app: Path = ROOT / "asgi.py",
           env: dict | None = None) -> subprocess.Popen:
-    """`streamlit run app.py` (or another script) on 127.0.0.1:port, returned once /_stcore/health answers ok."""
+    """`streamlit run asgi.py` (the app, warmed before it listens; or another script) on 127.0.0.1:port, returned
+    once /_stcore/health answers ok."""
     env = {**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1"), **(env or {})}
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
                              "--server.address", "127.0.0.1", "--server.port", str(port),
