@@ -172,6 +172,8 @@ class Action:
     error: str | None = None
     detail: tuple = ()
     session: str = ""
+    interrupted: bool = False  # its replica died under it (a class through nginx with --kill-at)
+    since_lost: float | None = None  # a reconnect: seconds from the websocket's close to the page drawn again
     # per run: (rerun_script sent, script_finished, [(start, end) of each media request and PUT], an upload's
     # (file_urls_request sent, file_urls_response) or None)
     spans: list = field(default_factory=list)
@@ -224,6 +226,9 @@ class Student:
         self.chosen: str | None = None  # the method a method switch chose (the plan picks it once the family shows)
         self.texts: list[str] = []  # markdown bodies of the last runs (tests read the label line)
         self.problems: list[str] = []  # errors met in the deltas or on the socket, since the last action began
+        self.lost: asyncio.Event | None = None  # set when the server closed the websocket (its replica died)
+        self.lost_at = 0.0
+        self.key = ""  # the affinity cookie nginx gave this tab (deploy/nginx), "" without nginx
 
     # ------------------------------------------------------------------ connection
 
@@ -244,11 +249,31 @@ class Student:
         xsrf = self.http.cookies.get("_streamlit_xsrf")
         split = urlsplit(self.base)
         ws_url = ("wss" if split.scheme == "https" else "ws") + f"://{split.netloc}{split.path}/_stcore/stream"
-        cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
+        cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())  # nginx's affinity cookie too
+        self.key = self.http.cookies.get("mixviz_affinity", "")
         self.ws = await connect(ws_url, subprotocols=["streamlit", xsrf or "PLACEHOLDER_AUTH_TOKEN"],
                                 origin=f"{split.scheme}://{split.netloc}", additional_headers={"Cookie": cookie},
                                 max_size=None, open_timeout=HTTP_TIMEOUT, ping_interval=None)
+        self.lost = asyncio.Event()
         self.reader = asyncio.create_task(self._read())
+
+    async def reconnect(self, give_up: float = 30.0) -> list[Run]:
+        """What the frontend does when the server closes its websocket (behind nginx: the replica died): ping the
+        server until one answers (nginx sends the tab's requests to the next replica), open a new websocket, and
+        ask the new session for a whole run with every widget's state, the page and the address. (Streamlit
+        1.67's page asks for that run on reconnecting because app.py has a run_every fragment; the browser's
+        first retry waits about half a second, this one none.)"""
+        self._stop_auto(list(self.auto))
+        deadline = time.perf_counter() + give_up
+        while True:
+            try:
+                await self.connect()
+                break
+            except Exception as e:  # noqa: BLE001 - refused, 502 from nginx, a websocket refused: try again
+                if time.perf_counter() > deadline:
+                    raise StudentError(f"no server took the page back within {give_up:.0f} s: {e}") from None
+                await asyncio.sleep(0.25)
+        return [await self._rerun()]
 
     async def close(self) -> None:
         self.closing = True
@@ -279,6 +304,10 @@ class Student:
         except Exception as e:  # noqa: BLE001 - a message this client cannot read is an error to report
             self._problem(f"reading the socket: {type(e).__name__}: {e}")
         finally:
+            if not self.closing:
+                self.lost_at = time.perf_counter()
+                self.lost.set()
+                self._stop_auto(list(self.auto))
             if self.done is not None and not self.done.done():
                 self.done.set_exception(StudentError("the websocket closed during a run"))
             for f in self.file_urls.values():
@@ -491,6 +520,10 @@ class Student:
             if wid and widget_key(wid) == key:
                 return t, el, frag
         return None
+
+    def view(self) -> tuple:
+        """What the page shows, in short: its page, its address, its label lines."""
+        return self.page_path, self.query, tuple(t for t in self.markdown() if t.startswith("Label"))
 
     def markdown(self) -> list[str]:
         """The markdown bodies drawn now, in delta-path order."""
@@ -813,13 +846,30 @@ class Tally:
     plans: dict[int, list] = field(default_factory=dict)
     wall: float = 0.0  # seconds the class took
     auto_reruns: int = 0  # timed fragment reruns the students' pages asked for (st.fragment(run_every=…))
+    killed_at: float | None = None  # seconds into the class when a replica was killed (--kill-at)
+    keys: dict[int, str] = field(default_factory=dict)  # student -> nginx's affinity cookie
+
+
+def restored(before: tuple, after: tuple) -> tuple[tuple, str | None]:
+    """(the reconnect's detail, an error or None): the page, address and label lines after a reconnect are those
+    before it. A student's uploaded photos stay on the replica that took them (in memory, never on disk), and a
+    link cannot carry them (the Mixing Lab's link box says so): when the address had no `img`, the new replica
+    shows the default photos, with the rest of the address the same."""
+    if after == before:
+        return ("reconnect",), None
+    drop = lambda q: "&".join(p for p in q.split("&") if not p.startswith("img="))  # noqa: E731
+    if before[0] == "mixing_lab" and "img=" not in before[1] and (after[0], drop(after[1])) == (before[0], before[1]):
+        return ("reconnect", "uploads lost"), None
+    return ("reconnect",), f"the view was not restored: {before} before, {after} after"
 
 
 async def student_life(base: str, index: int, pool, tally: Tally, began: float, deadline: float, think: tuple,
                        seed: int, delay: float, steps: list | None = None, max_actions: int = 10_000,
-                       timeout: float = RUN_TIMEOUT) -> None:
+                       timeout: float = RUN_TIMEOUT, reconnect: bool = False) -> None:
     """One student: waits `delay`, opens the app, then acts until `deadline` (or `max_actions`, or the end of
-    `steps` when replaying), thinking `think` seconds between actions."""
+    `steps` when replaying), thinking `think` seconds between actions. With `reconnect`, a websocket the server
+    closes is opened again at once, as the browser's page does (replicas behind nginx); otherwise the student
+    stops there (its page would say the connection is lost)."""
     rng = random.Random(seed * 7919 + index)
     think_rng = random.Random(seed * 104729 + index)
     await asyncio.sleep(delay)
@@ -830,18 +880,32 @@ async def student_life(base: str, index: int, pool, tally: Tally, began: float, 
         tally.actions.append(a)
         if a.error:
             return
+        tally.keys[index] = s.key
         count = 0
         todo = list(steps) if steps is not None else None
         while count < max_actions and time.perf_counter() < deadline and (todo is None or todo):
             pause = think_rng.uniform(*think)
             if time.perf_counter() + pause >= deadline:
                 break
-            await asyncio.sleep(pause)
-            a = await act(s, plan, todo.pop(0) if todo is not None else None, began)
-            tally.actions.append(a)
-            count += 1
-            if a.error and s.ws is not None and s.ws.close_code is not None:
+            try:
+                await asyncio.wait_for(s.lost.wait(), pause)
+            except asyncio.TimeoutError:
+                a = await act(s, plan, todo.pop(0) if todo is not None else None, began)
+                tally.actions.append(a)
+                count += 1
+                if not (a.error and s.lost.is_set()):
+                    continue
+                a.interrupted = True  # the socket closed under it
+            if not reconnect:
                 break  # the socket is gone: this student's page would show "connection lost"
+            lost_at, view = s.lost_at, s.view()
+            a = await timed(s, "reconnect", s.reconnect, lost_at - began, detail=("reconnect",))
+            a.since_lost = time.perf_counter() - lost_at
+            if a.error is None:
+                a.detail, a.error = restored(view, s.view())
+            tally.actions.append(a)
+            if a.error:
+                break
     finally:
         if plan is not None:
             tally.plans[index] = plan.steps
@@ -850,15 +914,23 @@ async def student_life(base: str, index: int, pool, tally: Tally, began: float, 
         tally.auto_reruns += s.auto_reruns
 
 
-async def monitor(pid: int | None, tally: Tally, began: float, stop_at: asyncio.Event, every: float = 1.0) -> None:
+async def monitor(pids: list[int], tally: Tally, began: float, stop_at: asyncio.Event, every: float = 1.0,
+                  killed: set[int] = frozenset()) -> None:
+    """Sample the servers' RSS and CPU (summed over the replicas; a replica killed on purpose keeps the CPU it
+    had used and no memory)."""
+    used: dict[int, float] = {}
     while not stop_at.is_set():
-        if pid is not None:
-            try:
-                tally.samples.append((time.perf_counter() - began, rss_mb(pid), cpu_seconds(pid),
-                                      len(tally.actions)))
-            except (FileNotFoundError, ProcessLookupError, RuntimeError):
-                tally.errors.append("the server's process is gone")
-                return
+        if pids:
+            rss = 0.0
+            for pid in pids:
+                try:
+                    rss += rss_mb(pid)
+                    used[pid] = cpu_seconds(pid)
+                except (FileNotFoundError, ProcessLookupError, RuntimeError):
+                    if pid not in killed:
+                        tally.errors.append(f"the server's process {pid} is gone")
+                        return
+            tally.samples.append((time.perf_counter() - began, rss, sum(used.values()), len(tally.actions)))
         try:
             await asyncio.wait_for(stop_at.wait(), every)
         except asyncio.TimeoutError:
@@ -866,24 +938,39 @@ async def monitor(pid: int | None, tally: Tally, began: float, stop_at: asyncio.
 
 
 async def classroom(base: str, students: int, seconds: float, think: tuple, seed: int, ramp: float,
-                    pid: int | None = None, plans: dict | None = None, max_actions: int = 10_000,
-                    timeout: float = RUN_TIMEOUT) -> Tally:
+                    pid: int | list[int] | None = None, plans: dict | None = None, max_actions: int = 10_000,
+                    timeout: float = RUN_TIMEOUT, kill: tuple | None = None) -> Tally:
     """`students` students on `base` for `seconds` (after a ramp of `ramp` seconds over which they arrive), or,
-    with `plans` (student -> steps), each doing its steps."""
+    with `plans` (student -> steps), each doing its steps. `pid`: the server's process (or the replicas'). `kill`:
+    (seconds into the class, a function that picks a replica and returns its pid and a function that kills it);
+    the students then reconnect as their pages would."""
     tally = Tally()
+    pids = [] if pid is None else [pid] if isinstance(pid, int) else list(pid)
+    killed: set[int] = set()
     began = time.perf_counter()
     deadline = began + ramp + seconds
     stop_at = asyncio.Event()
+
+    async def killer() -> None:
+        await asyncio.sleep(kill[0])
+        pid, now = kill[1]()
+        killed.add(pid)
+        tally.killed_at = time.perf_counter() - began
+        await asyncio.get_running_loop().run_in_executor(None, now)
+
     with ThreadPoolExecutor(max_workers=min(64, 4 + 4 * students)) as pool:
-        watch = asyncio.create_task(monitor(pid, tally, began, stop_at))
+        watch = asyncio.create_task(monitor(pids, tally, began, stop_at, killed=killed))
+        murder = asyncio.create_task(killer()) if kill else None
         try:
             await asyncio.gather(*(student_life(base, i, pool, tally, began, deadline, think, seed,
                                                 ramp * i / max(1, students), None if plans is None else plans[i],
-                                                max_actions, timeout)
+                                                max_actions, timeout, reconnect=kill is not None)
                                    for i in range(students)))
         finally:
             stop_at.set()
             await watch
+            if murder is not None:
+                murder.cancel()
     tally.wall = time.perf_counter() - began
     return tally
 
@@ -896,13 +983,14 @@ def ms(v: float | None) -> str:
 
 def summary(tally: Tally, students: int, log_text: str | None = None, log_path: Path | None = None) -> dict:
     acts = tally.actions
-    errors = [f"student {a.student} {a.kind} at {a.at:.1f} s: {a.error}" for a in acts if a.error] + tally.errors
+    errors = [f"student {a.student} {a.kind} at {a.at:.1f} s: {a.error}" for a in acts
+              if a.error and not a.interrupted] + tally.errors
     if log_text is not None:
         tracebacks = log_text.count("Traceback")
         if tracebacks:
             errors.append(f"{tracebacks} traceback(s) in the server log" + (f" ({log_path})" if log_path else ""))
     kinds = {}
-    for kind in KINDS:
+    for kind in KINDS + ("reconnect",):
         got = [a for a in acts if a.kind == kind and a.error is None]
         if not got and not any(a.kind == kind for a in acts):
             continue
@@ -913,10 +1001,15 @@ def summary(tally: Tally, students: int, log_text: str | None = None, log_path: 
                        "runs": sum(a.runs for a in got), "media": sum(a.media for a in got),
                        "media_kb": sum(a.media_kb for a in got), "messages": sum(a.messages for a in got)}
     wall = tally.wall or 1.0
-    work = [a for a in acts if a.kind != "open"]
+    work = [a for a in acts if a.kind not in ("open", "reconnect") and not a.interrupted]
     return {"students": students, "seconds": wall, "actions": len(work), "per_second": len(work) / wall,
             "auto_reruns": tally.auto_reruns,
-            "kinds": kinds, "errors": errors, "samples": tally.samples,
+            "kinds": kinds, "errors": errors, "samples": tally.samples, "killed_at": tally.killed_at,
+            "interrupted": [f"student {a.student} {a.kind} at {a.at:.1f} s: {a.error}" for a in acts if a.interrupted],
+            "reconnects": [{"student": a.student, "lost_at": a.at, "since_lost": a.since_lost, "error": a.error,
+                            "uploads_lost": "uploads lost" in a.detail,
+                            "since_kill": None if tally.killed_at is None or a.since_lost is None
+                            else a.at + a.since_lost - tally.killed_at} for a in acts if a.kind == "reconnect"],
             "all": {"p50": pct([a.server_s for a in work if a.error is None], 50),
                     "p95": pct([a.server_s for a in work if a.error is None], 95),
                     "p99": pct([a.server_s for a in work if a.error is None], 99)}}
@@ -948,6 +1041,29 @@ def print_summary(r: dict, title: str) -> None:
         print(f"- error: {e}")
     if len(r["errors"]) > 20:
         print(f"- … and {len(r['errors']) - 20} more")
+    aff = r.get("affinity")
+    if aff:
+        placed = ", ".join(f"{n} on {addr}" for addr, n in sorted(aff["per_replica"].items()))
+        wandered = f": {aff['wandered'][:5]}" if aff["wandered"] else ""
+        unseen = f", {len(aff['unseen'])} not seen in the log" if aff["unseen"] else ""
+        print(f"Affinity (nginx's access log, every request of each student): {placed}; {aff['stayed']} stayed on "
+              f"their replica throughout, {aff['moved']} moved once from the killed replica to another, "
+              f"{len(aff['wandered'])} went elsewhere{wandered}{unseen}.")
+        print()
+    if r.get("killed_at") is not None:
+        back = [x for x in r["reconnects"] if x["error"] is None]
+        kill_s = sorted(x["since_kill"] for x in back)
+        lost_s = sorted(x["since_lost"] for x in back)
+        print(f"A replica was killed {r['killed_at']:.1f} s into the class: {len(r['reconnects'])} students lost their "
+              f"websocket and {len(back)} were drawn again by another replica, from the kill "
+              f"p50 {pct(kill_s, 50) or 0:.2f} s, max {max(kill_s, default=0):.2f} s (from their socket's close "
+              f"p50 {pct(lost_s, 50) or 0:.2f} s, max {max(lost_s, default=0):.2f} s); {len(r['interrupted'])} actions "
+              "were in flight on the killed replica (not counted as errors; the page redraws them). "
+              f"{sum(x['uploads_lost'] for x in back)} of them had uploaded photos in their slots: those stayed on the "
+              "killed replica, and the new one shows the default photos (the rest of the address restored).")
+        for e in r["interrupted"][:10]:
+            print(f"- interrupted: {e}")
+        print()
     samples = r["samples"]
     if samples:
         print("| seconds | server RSS (MB) | server CPU (cores, since the row before) | actions done |")
@@ -970,13 +1086,19 @@ def print_summary(r: dict, title: str) -> None:
 # -------------------------------------------------------------------------------------------------- server
 
 class Server:
-    """The app on a free loopback port (scripts/serve.py), its log in a temporary file; or a given URL. With
-    `clock`, the server writes its own times of each session's messages (bench/classroom_hook)."""
+    """The app on a free loopback port (scripts/serve.py), its log in a temporary file; or `replicas` of it behind
+    Debian's nginx configured as deploy/nginx ships it (scripts/replicas.py); or a given URL. With `clock`, the
+    server writes its own times of each session's messages (bench/classroom_hook)."""
 
-    def __init__(self, url: str | None = None, pid: int | None = None, log: Path | None = None, clock: bool = False):
+    def __init__(self, url: str | None = None, pid: int | None = None, log: Path | None = None, clock: bool = False,
+                 replicas: int = 1):
         self.url, self.pid, self.log_path, self.proc, self.own = url, pid, log, None, url is None
         self.clock: ServerClock | None = None
         self._clock = clock
+        self.replicas: dict[str, object] = {}  # address -> process, behind nginx
+        self.nginx = None
+        self.n = replicas
+        self.killed: str | None = None  # the replica kill() chose
 
     def __enter__(self) -> "Server":
         if self.own:
@@ -988,14 +1110,48 @@ class Server:
                 env = {"PYTHONPATH": os.pathsep.join([str(ROOT / "bench" / "classroom_hook")]
                                                      + [p for p in [os.environ.get("PYTHONPATH")] if p]),
                        "CLASSROOM_HOOK_LOG": str(self.clock.path)}
-            port = free_port()
-            self.proc = serve(port, log=self._log, env=env)
-            self.url, self.pid = f"http://127.0.0.1:{port}", self.proc.pid
+            if self.n > 1:
+                from replicas import Nginx, start_replicas
+
+                self.replicas = start_replicas(self.n, self._log, env=env)
+                self.nginx = Nginx(list(self.replicas))
+                self.url, self.pid = self.nginx.url, [p.pid for p in self.replicas.values()]
+            else:
+                port = free_port()
+                self.proc = serve(port, log=self._log, env=env)
+                self.url, self.pid = f"http://127.0.0.1:{port}", self.proc.pid
         return self
 
+    def busiest(self) -> str:
+        """The replica that has served the most students so far (distinct affinity keys in nginx's log)."""
+        from replicas import served_by
+
+        keys: dict[str, set] = {addr: set() for addr in self.replicas}
+        for line in self.nginx.lines():
+            keys.setdefault(served_by(line), set()).add(line["key"])
+        return max(self.replicas, key=lambda addr: len(keys[addr]))
+
+    def kill(self) -> tuple[int, object]:
+        """(pid, a function that kills it at once) for the busiest replica, as a crash or an OOM kill would."""
+        self.killed = self.busiest()
+        proc = self.replicas[self.killed]
+
+        def now() -> None:
+            proc.kill()
+            proc.wait(timeout=10)
+
+        return proc.pid, now
+
     def __exit__(self, *exc) -> None:
+        if self.nginx is not None:
+            self.nginx.close()
+        if self.replicas:
+            from replicas import stop_replicas
+
+            stop_replicas(self.replicas)
         if self.proc is not None:
             stop(self.proc)
+        if self.own:
             self._log.close()
             if self.clock is not None:
                 self.clock.path.unlink(missing_ok=True)
@@ -1084,17 +1240,51 @@ async def warm(base: str, timeout: float = RUN_TIMEOUT) -> float:
     return time.perf_counter() - start
 
 
+def affinity(lines: list[dict], keys: dict[int, str], killed: str | None) -> dict:
+    """From nginx's access log: which replica served each student's requests, in order. A student `stayed` when
+    one replica served all of them, `moved` when they went from the killed replica to another once, and
+    `wandered` otherwise (with the sequence)."""
+    from replicas import served_by
+
+    by_key: dict[str, list[str]] = {}
+    for line in lines:
+        by_key.setdefault(line["key"], []).append(served_by(line))
+    out = {"stayed": 0, "moved": 0, "wandered": [], "unseen": [], "per_replica": {}}
+    for student, key in sorted(keys.items()):
+        seq = by_key.get(key)
+        if not key or not seq:
+            out["unseen"].append(student)
+            continue
+        changes = [seq[0]] + [b for a, b in zip(seq, seq[1:]) if b != a]
+        out["per_replica"][seq[0]] = out["per_replica"].get(seq[0], 0) + 1
+        if len(changes) == 1:
+            out["stayed"] += 1
+        elif len(changes) == 2 and changes[0] == killed:
+            out["moved"] += 1
+        else:
+            out["wandered"].append((student, changes))
+    return out
+
+
 def run_class(args) -> dict:
-    with Server(args.url, args.pid, args.server_log) as server:
+    with Server(args.url, args.pid, args.server_log, replicas=args.replicas) as server:
         warm_s = asyncio.run(warm(server.url)) if not args.no_warm else None
         before = len(server.log_text() or "")
+        kill = None
+        if args.kill_at is not None:
+            kill = (args.ramp + args.kill_at, server.kill)
         tally = asyncio.run(classroom(server.url, args.students, args.seconds, tuple(args.think), args.seed,
-                                      args.ramp, server.pid))
+                                      args.ramp, server.pid, kill=kill))
         log = server.log_text()
         r = summary(tally, args.students, None if log is None else log[before:], server.log_path)
         r["warm_s"] = warm_s
-        r["url"] = server.url if not server.own else "own server (scripts/serve.py)"
+        r["url"] = server.url if not server.own else (
+            f"{args.replicas} replicas behind nginx (scripts/replicas.py)" if args.replicas > 1
+            else "own server (scripts/serve.py)")
         r["plans"] = tally.plans
+        if server.nginx is not None:
+            r["affinity"] = affinity(server.nginx.lines(), tally.keys, server.killed)
+            r["replicas"] = list(server.replicas)
     return r
 
 
@@ -1109,6 +1299,10 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--url", help="an app already served (default: start one)")
     ap.add_argument("--pid", type=int, help="with --url: the server's process id, for its CPU and RSS")
     ap.add_argument("--server-log", type=Path, help="with --url: the server's log, for its tracebacks")
+    ap.add_argument("--replicas", type=int, default=1, help="serve this many replicas behind nginx (deploy/nginx's "
+                    "config, scripts/replicas.py) and send the class through it")
+    ap.add_argument("--kill-at", type=float, help="with --replicas 2 or more: kill the busiest replica this many "
+                    "seconds after the ramp; its students reconnect as their pages would")
     ap.add_argument("--no-warm", action="store_true", help="no visit before the class (the first student meets a cold server)")
     ap.add_argument("--validate", action="store_true", help="compare with the same actions in Chromium")
     ap.add_argument("--sizes", type=int, nargs="+", default=[1, 3, 5], help="--validate: sessions per round")
@@ -1119,6 +1313,10 @@ def main(argv: list[str] | None = None) -> dict:
     args = ap.parse_args(argv)
     if args.url and urlsplit(args.url).hostname not in ("127.0.0.1", "localhost", "::1"):
         ap.error("this load generator only talks to a server on this machine (127.0.0.1)")
+    if args.replicas > 1 and args.url:
+        ap.error("--replicas starts its own servers and nginx: leave out --url")
+    if args.kill_at is not None and args.replicas < 2:
+        ap.error("--kill-at needs --replicas 2 or more (someone must take the students over)")
     if args.validate:
         from classroom_browser import validate
 

@@ -9,23 +9,16 @@ Streamlit 1.67's page asks the new replica for a script run only in some states 
 progress, or a fragment with run_every on the page): app.py's rerun_on_reconnect is that fragment. Without it the
 page would keep its old drawing until a reload; the test then reloads, as a student would, and fails."""
 import os
-import re
 import secrets
-import shutil
-import subprocess
-import tempfile
 import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from serve import free_port, serve, settle, stop
+from replicas import NGINX, Nginx, served_by, start_replicas, stop_replicas
+from serve import settle
 
-from deploy.nginx.render import render
-
-NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None)
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(bool(os.environ.get("MIXVIZ_SKIP_BROWSER")), reason="MIXVIZ_SKIP_BROWSER is set (the caller's choice)"),
@@ -35,76 +28,16 @@ SHOTS = Path(__file__).resolve().parent / "screenshots"
 LIVE = '[data-testid="mixviz-scrubber"][data-ready="true"]'
 EXCEPTION = '[data-testid="stException"]'
 LAB = "/?method=cutmix&img=boat,airplane&lam=0.7"
-LOG_LINE = re.compile(r'"(?P<method>\S+) (?P<path>\S+) [^"]*" (?P<status>\d+) \d+ upstream=(?P<upstream>.*?) '
-                      r'key=(?P<key>\S+) cookie=(?P<cookie>\S+) upgrade=(?P<upgrade>\S+)')
-
-
-class Nginx:
-    """nginx in front of the given replicas, on a free loopback port; its access log (stdout) in a file."""
-
-    def __init__(self, replicas: list[str]):
-        self.dir = Path(tempfile.mkdtemp(prefix="mixviz-nginx-"))
-        self.dir.chmod(0o755)  # nginx's workers (user nobody when the test runs as root) spool large responses here
-        self.port = free_port()
-        conf = render(self.dir, f"127.0.0.1:{self.port}", replicas)
-        self.access = self.dir / "access.log"
-        with open(self.access, "wb") as out:
-            self.proc = subprocess.Popen([NGINX, "-p", f"{self.dir}/", "-c", str(conf), "-e", str(self.dir / "error.log"),
-                                          "-g", "daemon off;"], stdout=out, stderr=subprocess.STDOUT)
-        self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                if urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2).read() == b"ok":
-                    return
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                errors = self.errors()
-                self.close()
-                raise RuntimeError(f"nginx did not answer: {errors}")
-            time.sleep(0.2)
-
-    def lines(self) -> list[dict]:
-        return [m.groupdict() for m in map(LOG_LINE.search, self.access.read_text().splitlines()) if m]
-
-    def errors(self) -> str:
-        path = self.dir / "error.log"
-        return path.read_text()[-3000:] if path.exists() else ""
-
-    def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
 def replicas():
-    """Two `streamlit run` replicas on loopback ports, started side by side: {address: process}."""
+    """Two app replicas on loopback ports, started side by side: {address: process}."""
     SHOTS.mkdir(exist_ok=True)
-    log = open(SHOTS.parent / "server.log", "ab")
-    ports = [free_port(), free_port()]
-    while ports[1] == ports[0]:
-        ports[1] = free_port()
-    with ThreadPoolExecutor(2) as pool:
-        futures = [pool.submit(serve, port, log) for port in ports]
-    failed = [f.exception() for f in futures if f.exception() is not None]
-    if failed:  # stop the one that did start, then say why the other did not
-        for f in futures:
-            if f.exception() is None:
-                stop(f.result())
-        log.close()
-        raise failed[0]
-    procs = [f.result() for f in futures]
-    yield {f"127.0.0.1:{port}": proc for port, proc in zip(ports, procs)}
-    for proc in procs:
-        if proc.poll() is None:
-            stop(proc)
-    log.close()
+    with open(SHOTS.parent / "server.log", "ab") as log:
+        procs = start_replicas(2, log)
+        yield procs
+        stop_replicas(procs)
 
 
 @pytest.fixture(scope="module")
@@ -131,11 +64,6 @@ def key_for(nginx: Nginx, upstream: str, limit: int = 200) -> str:
         if seen and seen[-1]["upstream"] == upstream:
             return key
     raise AssertionError(f"no key out of {limit} went to {upstream}")
-
-
-def served_by(line: dict) -> str:
-    """The replica that answered (the last address nginx tried)."""
-    return line["upstream"].split(", ")[-1]
 
 
 def shown_label(page) -> dict:
