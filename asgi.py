@@ -6,7 +6,10 @@ Before the server listens, the lifespan below loads the serving model and runs t
 Streamlit's own script check (a session with no browser): the model, the default photos' tensors and the
 Mixing Lab's live sweep land in the process-wide caches (st.cache_resource). Until then nothing answers on the
 port, /_stcore/health included, so a load balancer's or Kubernetes' health check sends no student to a cold
-replica (deploy/), and the first student of a lecture gets the page a warm server gives."""
+replica (deploy/), and the first student of a lecture gets the page a warm server gives.
+
+It also makes closed sessions give their memory back once their time to reconnect is up (ui/sessions.py)."""
+import asyncio
 import sys
 import time
 from contextlib import asynccontextmanager
@@ -16,9 +19,12 @@ import streamlit as st
 
 @asynccontextmanager
 async def warm(app: st.App):
-    """Load the model, then run the default page once; refuse to serve if that page fails."""
+    """Load the model, then run the default page once; refuse to serve if that page fails. While serving,
+    reap the sessions whose time to reconnect is up."""
     from ui.models import model  # after Streamlit's runtime exists: its caches are the ones the sessions use
+    from ui.sessions import fewer_arenas, shut_down_expired
 
+    fewer_arenas()
     start = time.perf_counter()
     name = model().name
     loaded = time.perf_counter()
@@ -27,7 +33,11 @@ async def warm(app: st.App):
         raise RuntimeError(f"the default page failed while the server warmed up ({message}); its traceback is above")
     print(f"mixviz warm: {name} loaded in {loaded - start:.1f} s, the default page ran in "
           f"{time.perf_counter() - loaded:.1f} s; now serving", file=sys.stderr, flush=True)
-    yield
+    reaper = asyncio.create_task(shut_down_expired(app._runtime))
+    try:
+        yield
+    finally:
+        reaper.cancel()
 
 
 app = st.App("app.py", lifespan=warm)

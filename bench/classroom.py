@@ -1266,6 +1266,95 @@ def affinity(lines: list[dict], keys: dict[int, str], killed: str | None) -> dic
     return out
 
 
+async def churn(base: str, sessions: int, at_once: int, pid: int, seed: int, wait: float, first: int = 0) -> dict:
+    """Sessions that go away: `sessions` students, `at_once` at a time, each opens the app, does three actions of
+    its plan (an upload for one in four) and closes its tab. The server's RSS: before (warm), at its peak, and
+    every 5 s for `wait` seconds after the last one left (a closed session's state, media and uploads go after
+    server.disconnectedSessionTTL). With `first`, a first round of that many sessions comes and goes before (the
+    caches, which are bounded, fill), and the RSS `wait` seconds after it is a second baseline."""
+    rss: list[tuple[float, float]] = []
+    began = time.perf_counter()
+    errors: list[str] = []
+    done = 0
+    gate = asyncio.Semaphore(at_once)
+
+    async def one(i: int, pool) -> None:
+        nonlocal done
+        async with gate:
+            rng = random.Random(seed * 7919 + i)
+            s = Student(base, i, pool)
+            plan = Plan(rng, i, seed)
+            try:
+                a = await timed(s, "open", lambda: s.open(), 0.0)
+                steps = [None, None, ("upload", f"churn{i}.jpg", i) if i % 4 == 0 else None]
+                acts = [a] + [await act(s, plan, step, began) for step in steps] if a.error is None else [a]
+                errors.extend(f"session {i} {x.kind}: {x.error}" for x in acts if x.error)
+            finally:
+                await s.close()
+                errors.extend(f"session {i}: {e}" for e in s.background)
+                done += 1
+
+    async def watch(stop_at: asyncio.Event) -> None:
+        while not stop_at.is_set():
+            rss.append((time.perf_counter() - began, rss_mb(pid)))
+            try:
+                await asyncio.wait_for(stop_at.wait(), 1.0)
+            except asyncio.TimeoutError:
+                pass
+
+    baseline = rss_mb(pid)
+    filled = None
+    stop_at = asyncio.Event()
+    with ThreadPoolExecutor(max_workers=min(64, 4 + 4 * at_once)) as pool:
+        if first:
+            await asyncio.gather(*(one(sessions + i, pool) for i in range(first)))
+            await asyncio.sleep(wait)
+            filled = rss_mb(pid)
+            began = time.perf_counter()
+        watcher = asyncio.create_task(watch(stop_at))
+        await asyncio.gather(*(one(i, pool) for i in range(sessions)))
+        left = time.perf_counter() - began
+        after = []
+        while time.perf_counter() - began < left + wait:
+            await asyncio.sleep(5)
+            after.append((time.perf_counter() - began - left, rss_mb(pid)))
+        stop_at.set()
+        await watcher
+    return {"sessions": sessions, "at_once": at_once, "baseline": baseline, "peak": max(r for _, r in rss),
+            "left_at": left, "after": after, "errors": errors, "first": first, "filled": filled}
+
+
+def print_churn(r: dict) -> None:
+    print(f"### Sessions that go away: {r['sessions']} sessions, {r['at_once']} at a time")
+    print()
+    print(f"Each opened the app, did three actions (an upload for one in four) and closed its tab; all had left "
+          f"after {r['left_at']:.0f} s. {len(r['errors'])} errors.")
+    print()
+    print("| | server RSS (MB) | against the warm baseline |")
+    print("|---|---:|---:|")
+    base = r["baseline"]
+    filled = r.get("filled")
+    print(f"| warm baseline (the server warmed, before the first) | {base:.0f} | |")
+    if filled:
+        print(f"| after a first round of {r['first']} sessions came and went (the bounded caches filled) | "
+              f"{filled:.0f} | {100 * (filled / base - 1):+.1f}% |")
+    print(f"| peak | {r['peak']:.0f} | {100 * (r['peak'] / base - 1):+.1f}% |")
+    stride = max(1, len(r["after"]) // 8)
+    for t, v in r["after"][::stride] + ([r["after"][-1]] if (len(r["after"]) - 1) % stride else []):
+        print(f"| {t:.0f} s after the last left | {v:.0f} | {100 * (v / base - 1):+.1f}% |"
+              + (f" {100 * (v / filled - 1):+.1f}% against the round before |" if filled else ""))
+    print()
+    for e in r["errors"][:10]:
+        print(f"- error: {e}")
+
+
+def run_churn(args) -> dict:
+    with Server(args.url, args.pid, args.server_log) as server:
+        asyncio.run(warm(server.url))
+        return asyncio.run(churn(server.url, args.churn, args.at_once, server.pid, args.seed, args.wait,
+                                 args.first))
+
+
 def run_class(args) -> dict:
     with Server(args.url, args.pid, args.server_log, replicas=args.replicas) as server:
         warm_s = asyncio.run(warm(server.url)) if not args.no_warm else None
@@ -1303,6 +1392,11 @@ def main(argv: list[str] | None = None) -> dict:
                     "config, scripts/replicas.py) and send the class through it")
     ap.add_argument("--kill-at", type=float, help="with --replicas 2 or more: kill the busiest replica this many "
                     "seconds after the ramp; its students reconnect as their pages would")
+    ap.add_argument("--churn", type=int, metavar="N", help="instead of a class: N sessions that each open the app, "
+                    "act three times and leave; the server's RSS before, at the peak and after")
+    ap.add_argument("--at-once", type=int, default=10, help="--churn: sessions open at the same time")
+    ap.add_argument("--wait", type=float, default=150, help="--churn: seconds to watch the RSS after the last left")
+    ap.add_argument("--first", type=int, default=0, help="--churn: a first round of this many sessions before")
     ap.add_argument("--no-warm", action="store_true", help="no visit before the class (the first student meets a cold server)")
     ap.add_argument("--validate", action="store_true", help="compare with the same actions in Chromium")
     ap.add_argument("--sizes", type=int, nargs="+", default=[1, 3, 5], help="--validate: sessions per round")
@@ -1323,6 +1417,9 @@ def main(argv: list[str] | None = None) -> dict:
         if args.think == [3.0, 10.0]:
             args.think = [1.0, 3.0]
         result = validate(args)
+    elif args.churn:
+        result = run_churn(args)
+        print_churn(result)
     else:
         result = run_class(args)
         print_summary(result, f"A class at once: {args.students} students, the Streamlit protocol, no browser")
