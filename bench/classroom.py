@@ -848,6 +848,7 @@ class Tally:
     auto_reruns: int = 0  # timed fragment reruns the students' pages asked for (st.fragment(run_every=…))
     killed_at: float | None = None  # seconds into the class when a replica was killed (--kill-at)
     keys: dict[int, str] = field(default_factory=dict)  # student -> nginx's affinity cookie
+    client_cpu: float = 0.0  # CPU seconds this generator used (it shares the machine with the server)
 
 
 def restored(before: tuple, after: tuple) -> tuple[tuple, str | None]:
@@ -958,6 +959,7 @@ async def classroom(base: str, students: int, seconds: float, think: tuple, seed
         tally.killed_at = time.perf_counter() - began
         await asyncio.get_running_loop().run_in_executor(None, now)
 
+    cpu0 = time.process_time()
     with ThreadPoolExecutor(max_workers=min(64, 4 + 4 * students)) as pool:
         watch = asyncio.create_task(monitor(pids, tally, began, stop_at, killed=killed))
         murder = asyncio.create_task(killer()) if kill else None
@@ -972,6 +974,7 @@ async def classroom(base: str, students: int, seconds: float, think: tuple, seed
             if murder is not None:
                 murder.cancel()
     tally.wall = time.perf_counter() - began
+    tally.client_cpu = time.process_time() - cpu0
     return tally
 
 
@@ -1005,6 +1008,7 @@ def summary(tally: Tally, students: int, log_text: str | None = None, log_path: 
     return {"students": students, "seconds": wall, "actions": len(work), "per_second": len(work) / wall,
             "auto_reruns": tally.auto_reruns,
             "kinds": kinds, "errors": errors, "samples": tally.samples, "killed_at": tally.killed_at,
+            "client_cores": tally.client_cpu / wall,
             "interrupted": [f"student {a.student} {a.kind} at {a.at:.1f} s: {a.error}" for a in acts if a.interrupted],
             "reconnects": [{"student": a.student, "lost_at": a.at, "since_lost": a.since_lost, "error": a.error,
                             "uploads_lost": "uploads lost" in a.detail,
@@ -1079,7 +1083,8 @@ def print_summary(r: dict, title: str) -> None:
         whole = (samples[-1][2] - samples[0][2]) / max(1e-9, samples[-1][0] - samples[0][0])
         print()
         print(f"Server: RSS {samples[0][1]:.0f} → {samples[-1][1]:.0f} MB (peak {max(s[1] for s in samples):.0f}), "
-              f"{whole:.2f} cores on average over the run.")
+              f"{whole:.2f} cores on average over the run; this generator, on the same machine, "
+              f"{r.get('client_cores', 0):.2f} cores.")
     print()
 
 

@@ -111,20 +111,21 @@ def results(p: Prepared, c: Call, out: torch.Tensor, guide: torch.Tensor | None)
     lam = c.draws.get("lam")
     lams = lam.tolist() if lam is not None else [None] * weights.shape[0]
     common = {"method": p.spec.name, "label_rule": rule, "maps": guide}
+    whole, absent = coverage(masks)
     return [_result(p, c, i, out, common, image=images[i], masks=masks[i], used=used[i], weights=weights[i],
-                    shares=shares, lam=lams[i])
+                    shares=shares, lam=lams[i], degenerate=_degenerate(whole[i], absent[i], p.names))
             for i, shares in enumerate(weights.tolist())]
 
 
 def _result(p: Prepared, c: Call, i: int, out: torch.Tensor, common: dict, shares: list[float],
-            **fields: Any) -> MixResult:
-    """Sample i's MixResult, from its slices of the call's tensors (`fields`) and its label weights `shares`."""
+            degenerate: str | None, **fields: Any) -> MixResult:
+    """Sample i's MixResult, from its slices of the call's tensors (`fields`), its label weights `shares` and
+    what it comes to if it is no mix of all its inputs (`degenerate`, from `coverage`)."""
     impl, names, rule = p.spec.impl, p.names, common["label_rule"]
     label = L.label_dict(names, shares, union=rule == "union")
     info = impl.info(c.take(slice(i, i + 1), [x[i:i + 1] for x in c.xs]))
     if impl.distinct_classes and len(set(names)) < len(names):
         info["note"] = f"{p.spec.title} mixes images of different classes; these share a class"
-    degenerate = degenerate_note(fields["masks"], names)
     if degenerate:
         info["degenerate"] = degenerate
     if p.label_smoothing:
@@ -144,11 +145,21 @@ def degenerate_note(masks: torch.Tensor, names: Sequence[Hashable]) -> str | Non
     """What a draw that is no mix of all its inputs comes to, from its (K, H, W) masks (K ≥ 2): one input takes
     every pixel, or some input shows in none (a Random 2×2 draw can take every quadrant from one image); None
     for a mix of all of them, however uneven."""
-    if masks.shape[0] < 2:
+    whole, absent = coverage(masks[None])
+    return _degenerate(whole[0], absent[0], names)
+
+
+def coverage(masks: torch.Tensor) -> tuple[list[list[bool]], list[list[bool]]]:
+    """For (B, K, H, W) masks: per sample and input, whether it takes every pixel, and whether it takes none. One
+    pass over the batch (a sweep's frames at once): min and max of each mask."""
+    low, high = torch.aminmax(masks.reshape(masks.shape[0], masks.shape[1], -1), dim=2)
+    return (low == 1).tolist(), (high == 0).tolist()
+
+
+def _degenerate(whole: list[bool], none: list[bool], names: Sequence[Hashable]) -> str | None:
+    if len(whole) < 2:
         return None
-    flat = masks.reshape(masks.shape[0], -1)
-    whole = (flat == 1).all(1).tolist()
-    absent = [str(n) for n, none in zip(names, (flat == 0).all(1).tolist()) if none]
+    absent = [str(n) for n, gone in zip(names, none) if gone]
     if any(whole):
         taker = str(names[whole.index(True)])
         others = [str(n) for k, n in enumerate(names) if k != whole.index(True)]
