@@ -719,7 +719,11 @@ async def timed(student: Student, kind: str, act, at: float, detail: tuple = ())
             finished += r.finished - r.start
             a.media += len(got)
             a.media_kb += sum(g[2] for g in got) / 1000
-            bad = [f"media {g[4]} answered {g[3]}" for g in got if g[3] != 200]
+            # A run the action's next run replaced: the server drops its pictures once the next run has finished
+            # (Streamlit's orphaned media), so a fetch of one that was still queued then meets 404, as a browser's
+            # would, which no longer shows that picture either. Not an error; any other failure is.
+            superseded = r is not runs[-1]
+            bad = [f"media {g[4]} answered {g[3]}" for g in got if g[3] != 200 and not (superseded and g[3] == 404)]
             student.problems += bad
             a.messages += r.messages
             a.kb_in += r.bytes / 1000
@@ -1382,6 +1386,36 @@ def run_class(args) -> dict:
     return r
 
 
+def capacity(args) -> dict:
+    """One class per size in `args.capacity`, each on fresh servers: the largest that keeps p95 ≤ --target
+    seconds with no error (the issue's 5-minute runs at an action every ~5 s: --seconds 300 --think 3 7)."""
+    rows = []
+    for n in args.capacity:
+        args.students = n
+        r = run_class(args)
+        print_summary(r, f"{n} students, {args.replicas} replica(s)")
+        samples = r["samples"]
+        cores = (samples[-1][2] - samples[0][2]) / max(1e-9, samples[-1][0] - samples[0][0]) if samples else 0.0
+        rows.append({"students": n, "per_second": r["per_second"], "p50": r["all"]["p50"], "p95": r["all"]["p95"],
+                     "p99": r["all"]["p99"], "errors": len(r["errors"]), "cores": cores,
+                     "client_cores": r["client_cores"], "peak_mb": max((x[1] for x in samples), default=0.0),
+                     "ok": not r["errors"] and r["all"]["p95"] is not None and r["all"]["p95"] <= args.target})
+    print(f"### Capacity: {args.replicas} replica(s), {args.seconds:.0f} s per class after a {args.ramp:.0f} s ramp, "
+          f"an action every {args.think[0]:g}–{args.think[1]:g} s per student")
+    print()
+    print(f"| students | actions per second | p50 / p95 / p99 (ms) | errors | server cores (mean) | generator cores | "
+          f"server RSS peak (MB) | p95 ≤ {1000 * args.target:.0f} ms and no error |")
+    print("|---:|---:|---|---:|---:|---:|---:|---|")
+    for x in rows:
+        print(f"| {x['students']} | {x['per_second']:.2f} | {ms(x['p50'])} / {ms(x['p95'])} / {ms(x['p99'])} | "
+              f"{x['errors']} | {x['cores']:.2f} | {x['client_cores']:.2f} | {x['peak_mb']:.0f} | "
+              f"{'yes' if x['ok'] else 'no'} |")
+    held = [x["students"] for x in rows if x["ok"]]
+    print()
+    print(f"Largest class held: {max(held) if held else 'none of these'}.")
+    return {"rows": rows, "largest": max(held) if held else None}
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--students", type=int, default=10)
@@ -1402,6 +1436,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--at-once", type=int, default=10, help="--churn: sessions open at the same time")
     ap.add_argument("--wait", type=float, default=150, help="--churn: seconds to watch the RSS after the last left")
     ap.add_argument("--first", type=int, default=0, help="--churn: a first round of this many sessions before")
+    ap.add_argument("--capacity", type=int, nargs="+", metavar="N", help="one class per size N, each on fresh "
+                    "servers, and a table of which kept p95 within --target with no error")
+    ap.add_argument("--target", type=float, default=1.0, help="--capacity: the p95 a class must keep (seconds)")
     ap.add_argument("--no-warm", action="store_true", help="no visit before the class (the first student meets a cold server)")
     ap.add_argument("--validate", action="store_true", help="compare with the same actions in Chromium")
     ap.add_argument("--sizes", type=int, nargs="+", default=[1, 3, 5], help="--validate: sessions per round")
@@ -1422,6 +1459,8 @@ def main(argv: list[str] | None = None) -> dict:
         if args.think == [3.0, 10.0]:
             args.think = [1.0, 3.0]
         result = validate(args)
+    elif args.capacity:
+        result = capacity(args)
     elif args.churn:
         result = run_churn(args)
         print_churn(result)
