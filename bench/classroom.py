@@ -1122,7 +1122,10 @@ class Server:
             if self.n > 1:
                 from replicas import Nginx, start_replicas
 
-                self.replicas = start_replicas(self.n, self._log, env=env)
+                # one replica per core where the machine has them, as deploy/ runs them: each replica's torch and
+                # JPEG threads sized to its share (MIXVIZ_CORES), not to the whole machine
+                share = max(1, (os.cpu_count() or 1) // self.n)
+                self.replicas = start_replicas(self.n, self._log, env={**(env or {}), "MIXVIZ_CORES": str(share)})
                 self.nginx = Nginx(list(self.replicas))
                 self.url, self.pid = self.nginx.url, [p.pid for p in self.replicas.values()]
             else:

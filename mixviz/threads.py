@@ -13,7 +13,25 @@ from contextlib import contextmanager
 
 import torch
 
-CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _cores() -> int:
+    """The cores this process may use: MIXVIZ_CORES when set (a container whose CPU limit is below the host's
+    cores, or several replicas sharing one machine: torch would otherwise start a thread per host core in
+    each), else the cores it is allowed to run on."""
+    given = os.environ.get("MIXVIZ_CORES", "").strip()
+    if given:
+        try:
+            n = int(given)
+        except ValueError:
+            raise ValueError(f"MIXVIZ_CORES must be a whole number of cores, not {given!r}") from None
+        if n < 1:
+            raise ValueError(f"MIXVIZ_CORES must be at least 1, not {n}")
+        return n
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+CORES = _cores()
 
 
 @contextmanager
