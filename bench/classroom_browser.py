@@ -22,7 +22,8 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from classroom import PAGES, RUN_TIMEOUT, Server, ServerClock, classroom, covered, ms, pct, photo, pin, proto, warm
+from classroom import PAGES, Server, ServerClock, classroom, ms, pct, pin, warm
+from streamlit_client import RUN_TIMEOUT, covered, photo, proto
 from serve import CHROMIUM_ARGS, DRAWN, RUNNING, chromium
 from soak import choose  # picks an option in a select as a person does
 
@@ -380,7 +381,8 @@ async def lockstep(base: str, plans: dict, think: tuple, seed: int, spacing: flo
     maps evicted since the plans were recorded): whoever came first would pay it."""
     from playwright.async_api import async_playwright
 
-    from classroom import Student, act, timed
+    from classroom import act
+    from streamlit_client import Student, timed
 
     gen_acts, brw_acts = [], []
     students = {i: Student(base, i, pool) for i in plans}

@@ -9,7 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import classroom
-from classroom import KINDS, Server, Student, act, classroom as run_class, print_summary, summary, timed
+import streamlit_client
+from classroom import KINDS, Server, act, classroom as run_class, print_summary, summary
+from streamlit_client import Student, timed
 
 # every kind of action, each student its own order; the upload goes to the Mixing Lab's first slot
 PLANS = {
@@ -83,11 +85,11 @@ def test_the_widget_ids_it_learned_are_the_apps(server):
 
 
 def test_widget_keys_and_time_covered():
-    assert classroom.widget_key("$$ID-0593f99f057f15dd5409de37f21fb471-lab_reroll") == "lab_reroll"
-    assert classroom.widget_key("$$ID-0593f99f057f15dd5409de37f21fb471-a-b") == "a-b"
-    assert classroom.widget_key("$$ID-0593f99f057f15dd5409de37f21fb471-") is None
-    assert classroom.covered([(0, 1), (0.5, 2), (3, 4)]) == pytest.approx(3.0)
-    assert classroom.covered([(0, 2), (0.5, 1)]) == pytest.approx(2.0)
+    assert streamlit_client.widget_key("$$ID-0593f99f057f15dd5409de37f21fb471-lab_reroll") == "lab_reroll"
+    assert streamlit_client.widget_key("$$ID-0593f99f057f15dd5409de37f21fb471-a-b") == "a-b"
+    assert streamlit_client.widget_key("$$ID-0593f99f057f15dd5409de37f21fb471-") is None
+    assert streamlit_client.covered([(0, 1), (0.5, 2), (3, 4)]) == pytest.approx(3.0)
+    assert streamlit_client.covered([(0, 2), (0.5, 1)]) == pytest.approx(2.0)
 
 
 @pytest.mark.skipif(__import__("replicas").NGINX is None,

@@ -11,7 +11,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from classroom import Student, photo
+from streamlit_client import Student, photo
 from serve import free_port, serve, stop
 
 from ui.sessions import ShuttingDownCache

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from classroom import Student
+from streamlit_client import Student
 from serve import ROOT, free_port, stop
 
 LAB_CACHES = ("ui.models.model", "ui.live.sweep_file", "ui.images.at_size")
