@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # The Debian packages the tests start: Chromium for the browser tests (Playwright drives it; it never downloads a
-# browser) and nginx, which tests/e2e/test_replicas.py runs on loopback in front of two app replicas (and
-# tests/test_deploy.py asks `nginx -t` about deploy/nginx/mixviz.conf).
+# browser), nginx, which tests/e2e/test_replicas.py runs on loopback in front of two app replicas (and
+# tests/test_deploy.py asks `nginx -t` about deploy/nginx/mixviz.conf), and PostgreSQL, whose server
+# scripts/postgres.py starts for tests/test_poll_postgres.py (a cluster of its own in a temporary directory).
 # Installs what is missing with apt-get, in one `update` and one `install`, when this shell may (root with apt-get);
-# otherwise says what to do. Does nothing, fast, when both are there.
+# otherwise says what to do. Does nothing, fast, when all three are there.
 # When another apt-get or dpkg holds the package locks (an unattended upgrade, a second test run), it waits
 # for them, up to MIXVIZ_APT_LOCK_TIMEOUT seconds (default 600) for each of `update` and `install`.
-# nginx is only ever started by the tests (`nginx -p DIR -c CONF`, on 127.0.0.1): its package's own service is not
-# started by this install (a policy-rc.d says no for the install's duration, unless the system already has one).
+# nginx and PostgreSQL are only ever started by the tests (`nginx -p DIR -c CONF`, `pg_ctl` on a temporary cluster,
+# on 127.0.0.1): their packages' own services (nginx; postgresql's `main` cluster) are not started by this install
+# (a policy-rc.d says no for the install's duration, unless the system already has one).
 set -euo pipefail
 
 missing=()
 command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing+=(chromium)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+# the server's binaries are not on PATH: /usr/lib/postgresql/VERSION/bin (psql alone comes from postgresql-client)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 [ ${#missing[@]} -gt 0 ] || exit 0
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -56,6 +60,6 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         || gave_up "install ${missing[*]}"
     exit 0
 fi
-echo "missing for the browser tests: ${missing[*]}. Install them (sudo apt-get install ${missing[*]})," \
+echo "missing for the browser and server tests: ${missing[*]}. Install them (sudo apt-get install ${missing[*]})," \
      "or set MIXVIZ_SKIP_BROWSER=1 to skip those tests" >&2
 exit 1
