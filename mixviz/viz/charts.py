@@ -61,3 +61,40 @@ def beta_chart(alpha: float | None, lam: float | None, corrected: float | None =
                       legend=dict(orientation="h", y=-0.5 if big else -0.35))
     return plot_layout(fig, big, height, top=40, grow=False,
                        title="λ" if alpha is None else f"λ ~ Beta({alpha:g}, {alpha:g})")
+
+
+def poll_chart(classes, summary, label=None, prediction=None, big: bool = False, height: int = 300) -> go.Figure:
+    """A class poll's answers per class (and "something else"): the room's mean share with its 95% interval as
+    error bars, beside the method's label and the network's probability when given (mixviz.agreement)."""
+    import plotly.graph_objects as go
+
+    names = [*classes, "something else"]
+    fig = go.Figure()
+    if summary.count:
+        fig.add_bar(name=f"the room (mean of {summary.count})", x=names, y=summary.mean, marker_color=INPUT_COLOURS[0],
+                    error_y=dict(type="data", symmetric=False, array=summary.high - summary.mean,
+                                 arrayminus=summary.mean - summary.low),
+                    text=[f"{v:.2f}" for v in summary.mean], textposition="outside")
+    if label is not None:
+        fig.add_bar(name="the method's label", x=names, y=label, marker_color=INPUT_COLOURS[1],
+                    text=[f"{v:.2f}" for v in label], textposition="outside")
+    if prediction is not None:
+        fig.add_bar(name="the network", x=names, y=prediction, marker_color="#777777",
+                    text=[f"{v:.2f}" for v in prediction], textposition="outside")
+    return plot_layout(fig, big, height, top=30, barmode="group",
+                       yaxis=dict(range=[0, 1.22], title="share", tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1]),
+                       legend=dict(orientation="h", y=1.12, x=0))
+
+
+def poll_histogram(classes, summary, big: bool = False, height: int = 260) -> go.Figure:
+    """How many answers gave each class each share (bins of 0.1): the spread the mean hides."""
+    import plotly.graph_objects as go
+
+    names = [*classes, "something else"]
+    centres = (summary.edges[:-1] + summary.edges[1:]) / 2
+    colours = [*INPUT_COLOURS[:len(classes)], "#999999"]
+    fig = go.Figure([go.Bar(name=n, x=centres, y=summary.counts[k], marker_color=colours[k % len(colours)], width=0.1 / len(names))
+                     for k, n in enumerate(names)])
+    return plot_layout(fig, big, height, top=30, barmode="group",
+                       xaxis=dict(title="share of the picture", range=[0, 1], dtick=0.1),
+                       yaxis=dict(title="answers"), legend=dict(orientation="h", y=1.15, x=0))
