@@ -8,13 +8,17 @@ Mixing Lab's live sweep land in the process-wide caches (st.cache_resource). Unt
 port, /_stcore/health included, so a load balancer's or Kubernetes' health check sends no student to a cold
 replica (deploy/), and the first student of a lecture gets the page a warm server gives.
 
-It also makes closed sessions give their memory back once their time to reconnect is up (ui/sessions.py)."""
+It also makes closed sessions give their memory back once their time to reconnect is up (ui/sessions.py), and gives
+every browser an anonymous id for the class polls (ui/student_id.py)."""
 import asyncio
 import sys
 import time
 from contextlib import asynccontextmanager
 
 import streamlit as st
+from starlette.middleware import Middleware
+
+from ui.student_id import StudentCookie
 
 
 @asynccontextmanager
@@ -40,4 +44,4 @@ async def warm(app: st.App):
         reaper.cancel()
 
 
-app = st.App("app.py", lifespan=warm)
+app = st.App("app.py", lifespan=warm, middleware=[Middleware(StudentCookie)])

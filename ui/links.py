@@ -18,8 +18,9 @@ from mixviz.types import MethodSpec
 from .controls import SEED_MAX, shared_key
 from .lecture_steps import BY_SLUG
 
-COMMON = ("method", "img", "slots", "seed", "lam", "alpha", "eps", "lecture", "step")
+COMMON = ("method", "img", "slots", "seed", "lam", "alpha", "eps", "lecture", "step", "code", "host")  # code, host: the Poll page
 EPS_MAX = 0.3
+PAGE_PATHS = ("mixing_lab", "lecture", "gallery", "cam_explorer", "saliency", "theory", "poll")  # app.py's url paths
 
 
 def _number(text: str, kind=float):
@@ -161,6 +162,16 @@ def publish(q: dict) -> None:
     """Put `q` in the address bar (only when it changed: each write is a message to the browser)."""
     if {k: st.query_params.get(k) for k in st.query_params} != q:
         st.query_params.from_dict(q)
+
+
+def page_url(path: str, q: dict) -> str:
+    """The full address of the page `path` (its url path) with the query `q`, on the server this session reached."""
+    from urllib.parse import urlencode, urlsplit, urlunsplit
+
+    here = urlsplit(st.context.url or "http://localhost:8501/")
+    head, _, last = here.path.rstrip("/").rpartition("/")
+    base = head if last in PAGE_PATHS else here.path.rstrip("/")  # the server's base path, without this page's own
+    return urlunsplit((here.scheme, here.netloc, f"{base}/{path}", urlencode(q, safe=","), ""))
 
 
 def link_box(q: dict, uploads: bool) -> None:

@@ -22,7 +22,7 @@ from ui.images import image
 from ui.lecture_steps import BY_SLUG, STEPS, Step, keys_of, slide_error, TOLERANCE
 from ui.models import model as serving_model
 from views import cam_explorer, saliency
-from views.mixing_lab import Choice, mix, projected
+from views.mixing_lab import Choice, ask, mix, projected
 
 PREFIX = "lec"
 STEP_KEY = "lec_step"
@@ -135,6 +135,7 @@ def mix_step(step: Step) -> None:
     compare_label(step, m.r.label)
     if step.note:
         st.caption(step.note)
+    ask(choice, m, keys, len(keys))
     controls.photo_credits(keys)
 
 

@@ -23,13 +23,15 @@ from ui import controls
 from ui.errors import errors_shown
 from ui.images import batch, credit, sample_path
 from ui.jpeg import jpeg
-from ui.links import link_box, link_params, publish
+from ui import poll as polls
+from ui.links import link_box, link_params, page_url, publish
 from ui.live import animations, prepared, released, scrubber, target_of as live_target
 from ui.maps import class_notes, class_picks, maps_for, needs_of
 from ui.models import default_class, model
 from ui.params import param_widgets
 from ui.sidebar import Inputs, current
 from ui.uploads import MAX_SIDE
+from views.poll import page as poll_page
 
 NUM_CLASSES = 1000  # label smoothing spreads ε over the ImageNet classes the models know
 T = TypeVar("T")
@@ -105,6 +107,7 @@ def lab_body(inputs: Inputs) -> None:
     if choice is None:
         return
     keys, labels = inputs.first(choice.spec.n_inputs)
+    mixed = None
     with view:
         header(choice, inputs)
         mixed = mix(choice, keys, labels, left)
@@ -124,6 +127,8 @@ def lab_body(inputs: Inputs) -> None:
         controls.photo_credits(keys)
     with left:
         share(choice, inputs)
+        if mixed is not None:
+            ask(choice, mixed, inputs.keys, inputs.filled)
 
 
 @errors_shown("The controls")
@@ -324,6 +329,18 @@ def share(choice: Choice, inputs: Inputs) -> None:
     publish(q)
     with st.expander("Copy link", icon=":material/link:"):
         link_box(q, uploads)
+
+
+@errors_shown("Ask the room")
+def ask(choice: Choice, m: Mixed, keys: tuple[str, ...], filled: int) -> None:
+    """A live poll on this picture (views/poll.py), its link the Mixing Lab's for this picture (`keys`: the
+    slots' images, `filled` of them chosen); once opened, the lecturer's page takes over."""
+    q, _ = link_params(choice.method, keys, filled, choice.seed, choice.lam, choice.alpha, choice.eps, False,
+                       choice.params)
+    code = polls.ask_the_room(lambda: polls.snapshot(m.r, m.x, m.keys, m.labels, m.classes, page_url("mixing_lab", q),
+                                                     choice.spec.title), key=f"{choice.prefix}_poll")
+    if code:
+        st.switch_page(poll_page(), query_params={"code": code, "host": "1"})
 
 
 def _guide_views(m: Mixed) -> list:
