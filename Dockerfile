@@ -20,7 +20,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     MPLCONFIGDIR=/tmp/matplotlib
 
 RUN useradd --create-home --uid 10001 app \
-    && mkdir -p /opt/mixviz/torch && chown app:app /opt/mixviz/torch
+    && mkdir -p /opt/mixviz/torch && chown app:app /opt/mixviz/torch \
+    && install -d -m 1777 /var/lib/mixviz
 WORKDIR /app
 
 # torch and torchvision from that index first, then the rest, pinned
@@ -38,7 +39,10 @@ USER 10001
 RUN if [ "$FETCH_WEIGHTS" = "1" ]; then python -m mixviz fetch-weights xception; fi
 # no internet at run time, no watching the app's files for edits (a served demo never changes), and torch's large
 # tensors on transparent huge pages (app.py sets it too: the live picture's sweeps fault in far fewer pages)
-ENV HF_HUB_OFFLINE=1 \
+# MIXVIZ_DATA_DIR: the polls' SQLite file when no MIXVIZ_DATABASE_URL is given; writable by any uid (10001 here,
+# 1000 on a Hugging Face Space), sticky like /tmp. Mount a volume there to keep polls across containers.
+ENV MIXVIZ_DATA_DIR=/var/lib/mixviz \
+    HF_HUB_OFFLINE=1 \
     STREAMLIT_SERVER_FILE_WATCHER_TYPE=none \
     THP_MEM_ALLOC_ENABLE=1
 

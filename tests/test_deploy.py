@@ -98,7 +98,7 @@ def test_the_deployment_probes_health_runs_as_the_image_user_and_sizes_memory_by
     assert 2e9 <= memory_bytes(res["requests"]["memory"]) < memory_bytes(res["limits"]["memory"]) <= 3 * 2**30
     assert cpu_cores(res["requests"]["cpu"]) == 0.5 and cpu_cores(res["limits"]["cpu"]) == 2
     # the threads torch starts follow the CPU limit, not the node's cores (mixviz.threads reads MIXVIZ_CORES)
-    env = {e["name"]: e["value"] for e in container["env"]}
+    env = {e["name"]: e.get("value") for e in container["env"]}
     assert int(env["MIXVIZ_CORES"]) == cpu_cores(res["limits"]["cpu"])
 
 
@@ -136,7 +136,7 @@ def test_the_compose_file_runs_replicas_behind_nginx_with_health_checks():
     services = compose["services"]
     app = services["app"]  # its threads follow its CPU limit (mixviz.threads reads MIXVIZ_CORES)
     assert float(app["environment"]["MIXVIZ_CORES"]) == float(app["deploy"]["resources"]["limits"]["cpus"])
-    assert set(services) == {"app", "nginx"}
+    assert set(services) == {"app", "nginx", "postgres"}
     app, nginx = services["app"], services["nginx"]
     assert (DEPLOY / app["build"]["context"] / app["build"]["dockerfile"]).resolve() == ROOT / "Dockerfile"
     # the Dockerfile's own HEALTHCHECK command (python's urllib: the image has no curl)
@@ -162,6 +162,29 @@ def test_the_compose_file_runs_replicas_behind_nginx_with_health_checks():
     assert replicas >= 2
     names = [address for address, _ in shipped_servers()]
     assert names == [f"{compose['name']}-app-{i}:8501" for i in range(1, replicas + 1)]
+
+
+def test_the_replicas_share_one_postgresql_for_the_polls():
+    """Every replica's Poll page reads and writes one database (ui/poll_store.py), started before them, healthy,
+    its data in a named volume; the lecturer's token and the password come from the environment, not the file."""
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    app, db = compose["services"]["app"], compose["services"]["postgres"]
+    url = app["environment"]["MIXVIZ_DATABASE_URL"]
+    assert re.fullmatch(r"postgresql://mixviz:\$\{MIXVIZ_DB_PASSWORD:\?[^}]+\}@postgres:5432/mixviz", url), url
+    assert app["environment"]["MIXVIZ_POLL_TOKEN"] == "${MIXVIZ_POLL_TOKEN:-}"
+    assert app["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert db["image"].startswith("postgres:15")  # the major version the tests run (scripts/postgres.py)
+    assert db["environment"]["POSTGRES_USER"] == "mixviz" and db["environment"]["POSTGRES_DB"] == "mixviz"
+    assert db["environment"]["POSTGRES_PASSWORD"].startswith("${MIXVIZ_DB_PASSWORD:?")
+    assert "pg_isready" in " ".join(db["healthcheck"]["test"])
+    volume, target = db["volumes"][0].split(":")
+    assert volume in compose["volumes"] and target == "/var/lib/postgresql/data"
+    # Kubernetes: the token and the database's URL from one Secret, optional (pods start without polls)
+    deployment = next(d for d in yaml.safe_load_all((DEPLOY / "k8s" / "deployment.yaml").read_text()) if d)
+    env = {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    for name, key in (("MIXVIZ_POLL_TOKEN", "token"), ("MIXVIZ_DATABASE_URL", "database-url")):
+        ref = env[name]["valueFrom"]["secretKeyRef"]
+        assert (ref["name"], ref["key"], ref["optional"]) == ("mixviz-poll", key, True)
 
 
 def test_the_nginx_config_keeps_sessions_proxies_websockets_and_fails_over():
