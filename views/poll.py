@@ -177,8 +177,8 @@ def lecturer(code: str) -> None:
 def live(code: str, classes, label, prediction, topk) -> None:
     """The room's answers as they arrive (any replica's: they are read from the database every LIVE_EVERY s)."""
     with database("The live answers"):
-        p = polls.store().poll(code)  # uncached: this page says what the database says now
-        r = polls.store().results(code)
+        p = polls.poll(code)  # its state, as this server's sessions share it for a second (the lecturer's own
+        r = polls.store().results(code)  # actions drop that copy); the answers, as the database has them now
         s = room_summary(r.shares, len(classes) + 1)
         shown = p.revealed or st.session_state.get("poll_host_key", False)
         state = "open" if p.is_open else "closed"
@@ -212,10 +212,12 @@ def controls(code: str, token: str) -> None:
     if cols[0].button("Close" if p.is_open else "Reopen", key="poll_host_close", width="stretch",
                       icon=":material/lock:" if p.is_open else ":material/lock_open:"):
         s.close(code, token) if p.is_open else s.reopen(code, token)
+        polls.poll.clear()
         st.rerun()
     if cols[1].button("Hide again" if p.revealed else "Reveal the label", key="poll_host_reveal", width="stretch",
                       icon=":material/visibility:"):
         s.reveal(code, token, not p.revealed)
+        polls.poll.clear()
         st.rerun()
     if cols[2].button("Clear", key="poll_host_clear", width="stretch", icon=":material/delete:"):
         st.session_state["_poll_confirm_clear"] = code
