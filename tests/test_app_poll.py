@@ -172,6 +172,7 @@ def test_the_lecturers_view_shows_the_room_against_label_and_network(store):
     for i, s in enumerate(shares):
         store.answer(code, f"student-number-{i:04d}", s, 4)
     store.reveal(code, TOKEN)
+    polls.poll.clear()  # the server's one-second copy of the poll's state, made while it was opened
     at = AppTest.from_file(APP, default_timeout=180).run()
     at.query_params["code"] = code
     at.query_params["host"] = "1"

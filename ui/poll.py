@@ -66,14 +66,18 @@ def token() -> str | None:
 
 def token_form(key: str) -> str | None:
     """The lecturer's token: asked for once per session and checked; None until it is right."""
-    if token():
-        return token()
+    if token() and f"{key}_token" not in st.session_state:
+        # the field is drawn again holding the accepted token, so that a page moved to another replica (its session
+        # new there) sends it back with its widgets and the lecturer's page comes back live, not asking for it
+        st.session_state[f"{key}_token"] = token()
     if not _configured_token():  # said before the database is opened: a server without polls never creates one
         st.info(ENABLE, icon=":material/lock:")
         return None
     s = store()
     given = st.text_input("Lecturer's token", type="password", key=f"{key}_token",
                           help="the secret set in MIXVIZ_POLL_TOKEN on the server; kept in this browser tab only")
+    if given and given == token():
+        return given
     if given:
         try:
             s.check_token(given)

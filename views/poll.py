@@ -20,11 +20,12 @@ from mixviz.agreement import divergences, room_summary
 from mixviz.viz.charts import poll_chart, poll_histogram
 from ui import poll as polls
 from ui.errors import LOG
-from ui.poll_store import PollError
+from ui.poll_store import PollError, UnknownPoll
 from ui.student_id import student_id
 
 LIVE_EVERY = 1.0     # s: the lecturer's view asks the database this often (an answer shows within 2 s)
-STUDENT_EVERY = 2.0  # s: a student's page asks whether the poll closed or was revealed
+STUDENT_EVERY = 5.0  # s: a student's page asks whether the poll closed or was revealed (a hundred students at 2 s
+#                      made 43 reruns a second, nearly all a class's work: bench/classroom.py --poll)
 CONFIDENCE = {1: "guessing", 2: "unsure", 3: "fairly sure", 4: "sure", 5: "certain"}
 PHONE = """<style>
 [data-testid="stMainBlockContainer"] { padding: 3.5rem 0.8rem 2rem 0.8rem; max-width: 34rem; }
@@ -78,13 +79,7 @@ def lobby() -> None:
     st.title("Poll")
     st.caption("A lecturer opens a poll on a mix from the Mixing Lab or a lecture step (\"Ask the room\"); the room "
                "joins with its code or QR code and says how much of each class it sees in the picture.")
-    with st.form("poll_join", border=False):
-        given = st.text_input("Join a poll: its code", max_chars=8, placeholder="ABCDE", key="poll_join_code")
-        if st.form_submit_button("Join", type="primary", icon=":material/login:"):
-            code = given.strip().upper()
-            polls.store().poll(code)  # UnknownPoll says which code is unknown
-            st.query_params.from_dict({"code": code})
-            st.rerun()
+    join_box()
     st.divider()
     st.subheader("For the lecturer")
     where = polls.store().backend
@@ -102,17 +97,36 @@ def lobby() -> None:
                      query_params={"code": p.code, "host": "1"}, icon=":material/how_to_vote:")
 
 
+def join_box() -> None:
+    """A box for a poll's code (a student who typed the link wrong gets one under the message)."""
+    with st.form("poll_join", border=False):
+        given = st.text_input("Join a poll: its code", max_chars=8, placeholder="ABCDE", key="poll_join_code")
+        if st.form_submit_button("Join", type="primary", icon=":material/login:"):
+            code = given.strip().upper()
+            polls.store().poll(code)  # UnknownPoll says which code is unknown
+            st.query_params.from_dict({"code": code})
+            st.rerun()
+
+
 # --------------------------------------------------------------------------------------------------- a student
 def student(code: str) -> None:
     st.html(PHONE)
-    p = polls.poll(code)
+    try:
+        p = polls.poll(code)
+    except UnknownPoll as e:
+        st.error(str(e), icon=":material/block:")
+        join_box()
+        return
     me, from_cookie = student_id()
     st.markdown(f"#### Poll {p.code}")
     st.image(p.image, width="stretch", output_format="JPEG")
-    status(code)
+    status(code, p.is_open)
     if not p.is_open:
         return
-    mine = polls.store().my_answer(code, me)
+    held = f"_poll_{code}_mine"  # this student's answer, read once per session and kept when saved (not per slider move)
+    if held not in st.session_state:
+        st.session_state[held] = polls.store().my_answer(code, me)
+    mine = st.session_state[held]
     st.markdown("**How much of each do you see in this picture?**")
     values = []
     for k, name in enumerate(p.classes):
@@ -129,6 +143,7 @@ def student(code: str) -> None:
                  key=f"poll_{code}_send", icon=":material/send:", disabled=rest < 0 or sure is None):
         shares = [v / 100 for v in values] + [rest / 100]
         saved = polls.store().answer(code, me, shares, int(sure))
+        st.session_state[held] = saved
         st.session_state[f"_poll_{code}_saved"] = saved.updated_at
         st.rerun()  # the button then says "Change my answer"
     saved = st.session_state.get(f"_poll_{code}_saved") or (mine.updated_at if mine else None)
@@ -140,10 +155,13 @@ def student(code: str) -> None:
 
 
 @st.fragment(run_every=STUDENT_EVERY)
-def status(code: str) -> None:
-    """Whether the poll is open, and after the lecturer's reveal the method's label and the room's answers."""
+def status(code: str, drawn_open: bool) -> None:
+    """Whether the poll is open, and after the lecturer's reveal the method's label and the room's answers. A poll
+    closed or reopened since the page drew its sliders (`drawn_open`) makes the whole page draw again."""
     with database("The poll's state"):
         p = polls.poll(code)
+        if p.is_open != drawn_open:
+            st.rerun()
         if not p.is_open:
             st.info("This poll is closed: answers are no longer taken.", icon=":material/lock:")
         if p.revealed:
@@ -214,7 +232,7 @@ def controls(code: str, token: str) -> None:
         s.close(code, token) if p.is_open else s.reopen(code, token)
         polls.poll.clear()
         st.rerun()
-    if cols[1].button("Hide again" if p.revealed else "Reveal the label", key="poll_host_reveal", width="stretch",
+    if cols[1].button("Hide again" if p.revealed else "Reveal", key="poll_host_reveal", width="stretch",
                       icon=":material/visibility:"):
         s.reveal(code, token, not p.revealed)
         polls.poll.clear()

@@ -70,11 +70,13 @@ def poll_chart(classes, summary, label=None, prediction=None, big: bool = False,
 
     names = [*classes, "something else"]
     fig = go.Figure()
-    if summary.count:
+    if summary.count:  # the value at the bar's foot, clear of the interval's whiskers at its top
         fig.add_bar(name=f"the room (mean of {summary.count})", x=names, y=summary.mean, marker_color=INPUT_COLOURS[0],
                     error_y=dict(type="data", symmetric=False, array=summary.high - summary.mean,
                                  arrayminus=summary.mean - summary.low),
-                    text=[f"{v:.2f}" for v in summary.mean], textposition="outside")
+                    text=[f"{v:.2f}" for v in summary.mean], textposition="inside", insidetextanchor="start")
+    else:  # the classes on the axis before anyone answers
+        fig.add_bar(name="the room (no answers yet)", x=names, y=[0.0] * len(names), marker_color=INPUT_COLOURS[0])
     if label is not None:
         fig.add_bar(name="the method's label", x=names, y=label, marker_color=INPUT_COLOURS[1],
                     text=[f"{v:.2f}" for v in label], textposition="outside")
