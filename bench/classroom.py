@@ -3,6 +3,8 @@
     python bench/classroom.py [--students 10] [--seconds 120] [--think 3 10] [--ramp 10] [--seed 0]
                               [--url http://127.0.0.1:PORT [--pid PID] [--server-log PATH]] [--json out.json]
     python bench/classroom.py --validate [--sizes 1 3 5] [--actions 16] [--think 1 3] [--json out.json]
+    python bench/classroom.py --poll N [--replicas 2 --kill-at 15] [--within 30] [--arrive 5] [--json out.json]
+                              (a live class poll on PostgreSQL: bench/classroom_poll.py)
 
 An HTTP client that fetches `/` measures nothing: the page is a static shell until its websocket opens. Each
 student here does what the browser's own code does (streamlit's frontend, read in its sources and in the
@@ -765,6 +767,10 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--actions", type=int, default=16, help="--validate: actions per session")
     ap.add_argument("--no-pin", action="store_true", help="--validate: leave the server and the clients on every "
                     "core (by default the server runs on the first core, the browser or the generator on the others)")
+    ap.add_argument("--poll", type=int, metavar="N", help="instead of a class: a live class poll (bench/classroom_poll.py): "
+                    "a lecturer opens it from the Mixing Lab, N students answer it, PostgreSQL stores it")
+    ap.add_argument("--within", type=float, default=30.0, help="--poll: each student answers within this many seconds")
+    ap.add_argument("--arrive", type=float, default=5.0, help="--poll: the students open the join link over this many seconds")
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args(argv)
     if args.url and urlsplit(args.url).hostname not in ("127.0.0.1", "localhost", "::1"):
@@ -773,7 +779,14 @@ def main(argv: list[str] | None = None) -> dict:
         ap.error("--replicas starts its own servers and nginx: leave out --url")
     if args.kill_at is not None and args.replicas < 2:
         ap.error("--kill-at needs --replicas 2 or more (someone must take the students over)")
-    if args.validate:
+    if args.poll and args.url:
+        ap.error("--poll starts its own PostgreSQL and servers: leave out --url")
+    if args.poll:
+        from classroom_poll import print_poll, run_poll
+
+        result = run_poll(args)
+        print_poll(result)
+    elif args.validate:
         from classroom_browser import validate
 
         if args.think == [3.0, 10.0]:
