@@ -16,7 +16,7 @@ What happens, as in a lecture hall:
     a rerun), slider 1 (a rerun), how sure (`poll_…_sure`, a rerun), then Send (`poll_…_send`); shares are
     random in steps of 5 summing to at most 100, with a pause of 0.3–1.2 s between the steps. The answer is
     acknowledged when the page shows "Your answer is saved". Their pages keep their own timed fragment (the
-    poll's state, every 2 s) until the end;
+    poll's state, at its fragment's run_every) until the end;
   * `--kill-at` seconds after the first arrival the busiest replica (the most students in nginx's log) is
     SIGKILLed. Its pages reconnect as the browser's do (Student.reconnect: a new websocket, a new session on the
     other replica, one run with every widget's state); a student whose answer was not acknowledged yet sees the
@@ -319,7 +319,7 @@ async def pupil_life(p: Pupil, base: str, c: Class, pool, end: asyncio.Event, se
                 if s.saved() and p.clicks:  # its click landed before the replica died: the new one shows it saved
                     p.acked_at, p.ack_via = time.perf_counter(), "reconnect"
                     p.latency = p.acked_at - p.clicks[-1]
-        while not end.is_set():  # the page stays open; the poll's state every 2 s
+        while not end.is_set():  # the page stays open; the poll's state at its run_every
             if await idle(s, None, end):
                 r = await back(s, c, f"student {p.index}", p.errors)
                 p.actions.append(r)
@@ -758,8 +758,8 @@ def print_poll(r: dict) -> None:
     steps = r["steps"]
     print("Each student step, rerun_script sent → script_finished, p50 / p95 / max (ms): "
           + "; ".join(f"{k} {ms(v['p50'])} / {ms(v['p95'])} / {ms(v['max'])}" for k, v in steps.items() if v["n"])
-          + f". Timed fragment reruns: the students' poll state (every 2 s) {ms(r['student_timed']['p50'])} / "
-          f"{ms(r['student_timed']['p95'])} / {ms(r['student_timed']['max'])}, the lecturer's live answers (every 1 s) "
+          + f". Timed fragment reruns: the students' poll state (views.poll.STUDENT_EVERY) {ms(r['student_timed']['p50'])} / "
+          f"{ms(r['student_timed']['p95'])} / {ms(r['student_timed']['max'])}, the lecturer's live answers (views.poll.LIVE_EVERY) "
           f"{ms(r['lecturer_timed']['p50'])} / {ms(r['lecturer_timed']['p95'])} / {ms(r['lecturer_timed']['max'])}.")
     if r["killed_at"] is not None:
         print("The same by phase, before the kill / the 5 s after it / later, p50 / p95 (ms): students "
