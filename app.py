@@ -16,6 +16,7 @@ from ui import links  # noqa: E402
 from ui.errors import errors_shown  # noqa: E402
 from ui.sidebar import sidebar  # noqa: E402
 from views import cam_explorer, gallery, lecture, mixing_lab, poll, saliency, theory  # noqa: E402
+from views import tta  # noqa: E402
 
 RECONNECT_RUN_EVERY = 600  # seconds
 
@@ -31,7 +32,10 @@ def rerun_on_reconnect() -> None:
 
 student = poll.is_student_view()  # a join link, likely on a phone: the poll alone, no navigation, no sidebar
 st.set_page_config(page_title="mixviz: image-mixing augmentation", page_icon=":material/science:",
-                   layout="centered" if student else "wide", initial_sidebar_state="collapsed" if student else "auto")
+                   layout="centered" if student else "wide",
+                   # only a student's page sets the sidebar here: a page that sets its own (the Lecture page's closed
+                   # sidebar) must not meet an "auto" the browser may already have applied when its own arrives
+                   **({"initial_sidebar_state": "collapsed"} if student else {}))
 page = st.navigation([  # url paths as the pages had them as files: links and the browser tests open them by URL
     st.Page(mixing_lab.render, title="Mixing Lab", icon=":material/science:", url_path="mixing_lab", default=True),
     st.Page(lecture.render, title="Lecture", icon=":material/co_present:", url_path="lecture"),
@@ -39,6 +43,7 @@ page = st.navigation([  # url paths as the pages had them as files: links and th
     st.Page(cam_explorer.render, title="CAM Explorer", icon=":material/local_fire_department:", url_path="cam_explorer"),
     st.Page(saliency.render, title="Saliency", icon=":material/visibility:", url_path="saliency"),
     st.Page(theory.render, title="Theory", icon=":material/functions:", url_path="theory"),
+    st.Page(tta.render, title="Test-time augmentation", icon=":material/crop:", url_path="tta"),
     poll.page(),
 ], position="hidden" if student else "sidebar")
 if student and page.url_path == poll.page().url_path:
