@@ -74,7 +74,7 @@ def poll_chart(classes, summary, label=None, prediction=None, big: bool = False,
         fig.add_bar(name=f"the room (mean of {summary.count})", x=names, y=summary.mean, marker_color=INPUT_COLOURS[0],
                     error_y=dict(type="data", symmetric=False, array=summary.high - summary.mean,
                                  arrayminus=summary.mean - summary.low),
-                    text=[f"{v:.2f}" for v in summary.mean], textposition="inside", insidetextanchor="start")
+                    text=[f"{v:.2f}" for v in summary.mean], textposition="inside", insidetextanchor="start", textangle=0)
     else:  # the classes on the axis before anyone answers
         fig.add_bar(name="the room (no answers yet)", x=names, y=[0.0] * len(names), marker_color=INPUT_COLOURS[0])
     if label is not None:
