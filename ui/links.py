@@ -20,7 +20,7 @@ from .lecture_steps import BY_SLUG
 
 COMMON = ("method", "img", "slots", "seed", "lam", "alpha", "eps", "lecture", "step", "code", "host")  # code, host: the Poll page
 EPS_MAX = 0.3
-PAGE_PATHS = ("mixing_lab", "lecture", "gallery", "cam_explorer", "saliency", "theory", "poll")  # app.py's url paths
+PAGE_PATHS = ("mixing_lab", "lecture", "gallery", "cam_explorer", "saliency", "theory", "poll", "tta", "texture")  # app.py's url paths
 
 
 def _number(text: str, kind=float):
