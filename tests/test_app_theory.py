@@ -1,5 +1,6 @@
 """The Theory page through streamlit's AppTest: every widget changes what the page shows, lecture mode
-hides the fine controls and enlarges the figures, and nothing raises."""
+hides the fine controls and enlarges the figures, the Train button trains the corrupted-label models (a tiny
+setting here) whose numbers the figures then show, and nothing raises."""
 import base64
 import json
 from pathlib import Path
@@ -11,11 +12,16 @@ from streamlit.testing.v1 import AppTest
 
 from apptest_helpers import switch_page
 
-from mixviz import theory
+from mixviz import memorise, theory
+from views import theory as theory_page
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 DEFAULT_STEPS = theory.TOY_STEPS  # what a user gets, and what the first run trains with
 FAST_STEPS = 120  # the toy's training steps in the later runs
+TINY = memorise.Config(hidden=16, epochs=4, n_train=200)  # the corrupted-label models here: well under a second
+TINY_SEEDS = (0, 1)
+CHARTS = {"theory_beta_chart": "beta", "theory_smoothing_chart": "smooth", "theory_toy_erm": "erm",
+          "theory_toy_mixup": "mixup", "theory_memorise_chart": "memorise", "theory_gradients_chart": "gradients"}
 
 
 def arr(v):
@@ -27,9 +33,10 @@ def arr(v):
 
 
 def specs(at):
-    out = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    assert len(out) == 4, len(out)  # Beta, smoothing, ERM, mixup
-    return dict(zip(("beta", "smooth", "erm", "mixup"), out))
+    """The page's plotly figures by name (CHARTS), from each chart's key (its element id ends with it)."""
+    out = {CHARTS[c.proto.id.split("-", 2)[2]]: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+    assert {"beta", "smooth", "erm", "mixup"} <= set(out), sorted(out)
+    return out
 
 
 def ok(at):
@@ -53,12 +60,20 @@ def at():
 @pytest.fixture(autouse=True)
 def fast_toy(monkeypatch):
     monkeypatch.setattr(theory, "TOY_STEPS", FAST_STEPS)
+    monkeypatch.setattr(theory_page, "MEMORISE_CONFIG", TINY)
+    monkeypatch.setattr(theory_page, "MEMORISE_SEEDS", TINY_SEEDS)
 
 
 def test_defaults(at):
     s = specs(at)
     assert [h.value for h in at.header] == ["λ ~ Beta(α, α)", "Label smoothing", "Empirical and vicinal risk",
-                                            "The toy figure, live"]
+                                            "The toy figure, live", "Memorising corrupted labels",
+                                            "Gradients between training points", "Methods we can explain but not run"]
+    assert "memorise" not in s and "gradients" not in s  # nothing trained yet: an invitation to press Train
+    assert sum("Press **Train**" in i.value for i in at.info) == 2
+    assert [h.value for h in at.subheader][-2:] == ["TL-Align: token-label alignment for vision transformers",
+                                                    "TransformMix: learned transformations and mixing masks"]
+    assert any("No live demo" in i.value for i in at.info)
     assert s["erm"]["layout"]["title"]["text"] == "ERM"
     assert s["mixup"]["layout"]["title"]["text"] == "mixup, α = 1"
     np.testing.assert_allclose(arr(s["beta"]["data"][1]["y"]), 1.0)  # α = 1: uniform
@@ -114,6 +129,44 @@ def test_toy_widgets(at):
     expected = theory.train_toy(4.0, seed=2, steps=FAST_STEPS)
     np.testing.assert_allclose(arr(s["mixup"]["data"][0]["z"]), expected.prob, atol=1e-12)
     assert not at.get("progress")  # the bar is gone once training is done
+
+
+def test_train_shows_the_corrupted_label_models(at, monkeypatch):
+    seen = []
+    real = memorise.train
+
+    def spy(*args, progress=None, **kwargs):  # the page's own training, its progress reports recorded
+        seen.append([])
+        return real(*args, progress=lambda f: (seen[-1].append(f), progress(f)), **kwargs)
+
+    monkeypatch.setattr(memorise, "train", spy)
+    at.button(key="theory_memorise_train").click().run()
+    ok(at)
+    assert len(seen) == 3 and all(f == sorted(f) and f[-1] == 1.0 and len(f) == TINY.epochs for f in seen)
+    assert not at.get("progress")  # the bar is gone once training is done
+    s = specs(at)
+    expected = real(0.5, 32.0, TINY_SEEDS, TINY)  # deterministic: the page's numbers are this code's
+    erm_test = [t for t in s["memorise"]["data"] if t.get("name") == "ERM"]
+    assert len(erm_test) == 3  # one column per corruption share
+    np.testing.assert_allclose(arr(erm_test[2]["y"]), 100 * expected.test_error[0].mean(0))
+    rows = at.table[0].value
+    assert list(rows["Label corruption"]) == ["0 %", "0 %", "20 %", "20 %", "50 %", "50 %"]
+    assert list(rows["Method"])[-2:] == ["ERM", "mixup (α = 32)"]
+    last = memorise.table2(expected)[0].last
+    assert rows["Test error, last"].iloc[4] == f"{last[0]:.1f} ± {last[1]:.1f}"
+    # the gradients section draws the same models: at 0 % first, then at the share picked
+    between = memorise.between(real(0.0, 1.0, TINY_SEEDS, TINY))
+    grad = [t for t in s["gradients"]["data"] if t.get("xaxis") == "x2" and t.get("line", {}).get("width") == 2.5]
+    np.testing.assert_allclose(arr(grad[0]["y"]), between.grad_norm[0].mean(0), rtol=1e-6)
+    at.button_group(key="theory_gradients_share").set_value(0.2).run()
+    ok(at)
+    between = memorise.between(real(0.2, 8.0, TINY_SEEDS, TINY))
+    grad = [t for t in specs(at)["gradients"]["data"] if t.get("xaxis") == "x2" and t.get("line", {}).get("width") == 2.5]
+    np.testing.assert_allclose(arr(grad[1]["y"]), between.grad_norm[1].mean(0), rtol=1e-6)
+    at.run()  # a later run shows the stored models, trains nothing, and offers no Train
+    ok(at)
+    assert len(seen) == 3 and "memorise" in specs(at)
+    assert not {b.key for b in at.button} & {"theory_memorise_train", "theory_gradients_train"}
 
 
 def through_the_sidebar(at, lecture: bool) -> None:

@@ -1,13 +1,17 @@
-"""Theory: where λ comes from (Beta(α, α)), label smoothing, ERM vs vicinal risk, and the mixup
-paper's toy figure trained live. The maths and the figures are in mixviz.theory."""
+"""Theory: where λ comes from (Beta(α, α)), label smoothing, ERM vs vicinal risk, the mixup paper's toy
+figure trained live, its corrupted-label experiment (Table 2) and gradients between training points
+(Figure 2) on the 8×8 digits, and two methods explained without a demo. The maths and the figures are in
+mixviz.theory, mixviz.memorise and mixviz.viz.theory."""
 from __future__ import annotations
 
 import contextvars
+import math
+import threading
 
 import streamlit as st
 
-from mixviz import theory
-from mixviz.viz.theory import beta_figure, smoothing_figure, toy_figure
+from mixviz import memorise, theory
+from mixviz.viz.theory import beta_figure, between_figure, memorise_figure, smoothing_figure, toy_figure
 from ui import controls
 from ui.errors import errors_shown
 from ui.sidebar import Inputs, current
@@ -16,17 +20,24 @@ ALPHAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 2
 SAMPLE_COUNTS = (100, 500, 1000, 2000, 5000, 20000)
 CLASS_COUNTS = (2, 3, 5, 10, 100, 1000)
 TOY_ALPHAS = (0.1, 0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
+MEMORISE_CONFIG = memorise.CONFIG   # the page's network and epochs (tests set a smaller one)
+MEMORISE_SEEDS = memorise.SEEDS
+_TRAINING = threading.Lock()        # one training at a time on this server: a second Train waits, then finds it
 
 
 def render() -> None:
     inputs = current()
     st.title("Theory")
     st.markdown("Where mixup's λ comes from, what label smoothing does to a target, why mixing is a *vicinal* "
-                "risk, and the mixup paper's toy figure, trained here while you watch.")
+                "risk, the mixup paper's toy figure, trained here while you watch, what mixup does to a network that "
+                "could memorise wrong labels, and two newer methods explained.")
     beta_section(inputs.lecture)
     smoothing_section(inputs)
     risk_section()
     toy_section(inputs.lecture)
+    memorise_section(inputs.lecture)
+    gradients_section(inputs.lecture)
+    not_run_section(inputs.lecture)
 
 
 def fmt(a: float) -> str:
@@ -154,3 +165,164 @@ def toy_section(lecture: bool) -> None:
     st.caption("ERM fits the training points and is almost certain everywhere, even far from any data. "
                "With mixup the transition between the classes is gradual and the model is less sure away from "
                "the data. Green: class 0; orange: class 1.")
+
+
+# ---------------------------------------------------------------- corrupted labels and gradients (mixviz.memorise)
+
+@st.cache_resource(show_spinner=False)
+def _memorise_store() -> dict:
+    """Trained models by setting, shared by every session of this server: each setting trains once (Train), and
+    every later run, of any session, shows it. A handful of settings, about 1 MB each."""
+    return {}
+
+
+def _settings() -> list[tuple]:
+    return [(share, memorise.table2_alpha(share), tuple(MEMORISE_SEEDS), MEMORISE_CONFIG)
+            for share in memorise.CORRUPTIONS]
+
+
+def _memorised(key: str) -> list[tuple[memorise.Memorised, memorise.Between]] | None:
+    """The trained models of every corruption share, with their gradients between training points: from the
+    store, or trained now (with a progress bar) when the Train button `key` is pressed; None until then."""
+    store, settings = _memorise_store(), _settings()
+    missing = [s for s in settings if s not in store]
+    if missing:  # once trained, no button: the results below come from this server's store
+        slot = st.empty()
+        if not slot.button("Train", key=key, type="primary", icon=":material/model_training:",
+                           help="ERM and mixup models for every corruption share, several seeds each (about 20 s)"):
+            return None
+        bar = st.progress(0.0, text="Training…")
+        try:
+            if not _TRAINING.acquire(blocking=False):
+                bar.progress(0.0, text="Waiting for a training another session started on this server…")
+                _TRAINING.acquire()
+            try:
+                for k, setting in enumerate(missing):
+                    if setting in store:  # trained meanwhile, in another session
+                        continue
+                    share, alpha, seeds, config = setting
+                    text = (f"Training ERM and mixup (α = {alpha:g}) on {100 * share:g} % corrupted labels, "
+                            f"{len(seeds)} seeds ({k + 1}/{len(missing)})…")
+
+                    def report(f: float, k: int = k, text: str = text) -> None:
+                        bar.progress(min(1.0, (k + f) / len(missing)), text=text)
+
+                    report(0.0)
+                    result = memorise.train(share, alpha, seeds, config, progress=report)
+                    store[setting] = (result, memorise.between(result))
+            finally:
+                _TRAINING.release()
+            slot.empty()  # trained: nothing left for the button to do
+        finally:
+            bar.empty()  # also when training failed: the boundary then says why
+    return [store[s] for s in settings]
+
+
+def _pct(mean_std: tuple[float, float]) -> str:
+    mean, std = mean_std
+    return "—" if math.isnan(mean) else f"{mean:.1f} ± {std:.1f}"
+
+
+@errors_shown("Memorising corrupted labels")
+def memorise_section(lecture: bool = False) -> None:
+    st.header("Memorising corrupted labels")
+    data, hidden = memorise.digits(), MEMORISE_CONFIG.hidden
+    n_train = min(MEMORISE_CONFIG.n_train or len(data.y_train), len(data.y_train))
+    st.markdown("A network large enough can fit *any* labels, random ones included, and then generalises worse. "
+                "The mixup paper (Zhang et al., ICLR 2018, Table 2) replaced 20 %, 50 % or 80 % of CIFAR-10's "
+                "training labels with random ones: ERM ended up fitting almost every wrong label, mixup very few, "
+                "and mixup's test error stayed far lower. Here the same experiment in miniature: scikit-learn's 8×8 "
+                f"digits ({n_train} training, {len(data.y_test)} test images), a 64 → {hidden} → {hidden} → 10 MLP "
+                "trained by ERM and by mixup from the same initial weights and batch order, "
+                f"{MEMORISE_CONFIG.epochs} epochs of Adam, {len(MEMORISE_SEEDS)} seeds.")
+    st.markdown("**The corruption**, as the paper's: exactly that share of the training labels, chosen at random, is "
+                "replaced by a label drawn uniformly over **all** ten classes (so about one in ten keeps its class). "
+                "**mixup** as the paper's algorithm: one λ ~ Beta(α, α) per batch, each image mixed with a random "
+                "partner from the batch, one-hot labels mixed alike, with Table 2's α: 8 at 20 %, 32 at 50 % "
+                "(α = 1 at 0 %, the paper's α on clean data).")
+    st.latex(memorise.FIT_LATEX)
+    found = _memorised("theory_memorise_train")
+    if found is None:
+        st.info("Press **Train** to train the models here (about 20 s on two cores; later runs show the result "
+                "at once).")
+        return
+    results = [r for r, _ in found]
+    st.plotly_chart(memorise_figure(results, height=int(620 * tall(lecture))), key="theory_memorise_chart")
+    st.caption("Top: test error. Bottom: training accuracy on the labels as given: solid on the corrupted examples "
+               "(their wrong label), dashed on the others; dotted grey, the share of replaced labels that drew "
+               f"their true class, where a model that ignores the corruption lands. Lines: the mean of "
+               f"{len(MEMORISE_SEEDS)} seeds; bands: their minimum to maximum.")
+    rows = [row for r in results for row in memorise.table2(r)]
+    st.table([{"Label corruption": f"{100 * row.corruption:g} %", "Method": row.method,
+               "Test error, best": _pct(row.best), "Test error, last": _pct(row.last),
+               "Training error, real": _pct(row.real), "Training error, corrupted": _pct(row.corrupted)}
+              for row in rows])
+    worst = results[-1]
+    erm_fit, mix_fit = (100 * worst.fit_corrupted[k, :, -1].mean() for k in range(2))
+    erm_test, mix_test = (100 * worst.test_error[k, :, -1].mean() for k in range(2))
+    st.caption(f"In %, mean ± standard deviation over the seeds, as the paper's Table 2 (best: the lowest test error "
+               f"over the epochs; last: at the end). Measured here at {100 * worst.corruption:g} %: ERM fits "
+               f"{erm_fit:.0f} % of the corrupted labels and mixup {mix_fit:.0f} %; test error at the end "
+               f"{erm_test:.1f} % against {mix_test:.1f} %. Trained in "
+               f"{sum(r.seconds for r in results):.0f} s on this server.")
+
+
+@errors_shown("Gradients between training points")
+def gradients_section(lecture: bool = False) -> None:
+    st.header("Gradients between training points")
+    st.markdown("mixup asks the network to behave linearly between training examples. The paper checks it on the "
+                "trained models (Zhang et al., ICLR 2018, Figure 2): at points between two training images, (a) "
+                "how often the prediction is neither of their two classes, and (b) the norm of the gradient of the "
+                f"loss with respect to the input. Here on the models trained above, at {memorise.PAIRS} random pairs of "
+                "training images per seed:")
+    st.latex(memorise.BETWEEN_LATEX)
+    found = _memorised("theory_gradients_train")
+    if found is None:
+        st.info("Press **Train** (here or in the section above) to train the models.")
+        return
+    by_share = {r.corruption: b for r, b in found}
+    share = st.segmented_control("Models trained on", list(by_share), default=list(by_share)[0],
+                                 format_func=lambda c: f"{100 * c:g} % corrupted labels", key="theory_gradients_share")
+    b = by_share[list(by_share)[0] if share is None else share]
+    st.plotly_chart(between_figure(b, height=int(380 * tall(lecture))), key="theory_gradients_chart")
+    mid = len(b.lams) // 2
+    erm, mixed = b.grad_norm[:, :, mid].mean(1)
+    st.caption(f"ℓ is the cross-entropy against the mixed label; y are the labels the models were trained on (at a "
+               f"corrupted share, the wrong ones too: misses at λ = 0 and 1 are then the wrong labels not fitted). "
+               f"At λ = ½: gradient norm {erm:.2f} for ERM and {mixed:.2f} for mixup (α = {b.alpha:g}); "
+               f"{100 * b.miss[0, :, mid].mean():.1f} % and {100 * b.miss[1, :, mid].mean():.1f} % misses. Lines: "
+               f"the mean of {b.grad_norm.shape[1]} seeds; bands: their minimum to maximum.")
+
+
+TL_ALIGN_INIT = r"y_i^{(0)} = m_i\, y_A + (1 - m_i)\, y_B"
+TL_ALIGN_LAYER = r"Y^{(l+1)} = \bar A^{(l)}\, Y^{(l)}, \qquad \bar A^{(l)} = \frac{1}{H} \sum_{h=1}^{H} A_h^{(l)}"
+TRANSFORMMIX_IMAGE = r"\tilde x = M \odot T_{\theta_A}(x_A) + (1 - M) \odot T_{\theta_B}(x_B)"
+
+
+@errors_shown("Methods we can explain but not run")
+def not_run_section(lecture: bool = False) -> None:
+    st.header("Methods we can explain but not run")
+    st.subheader("TL-Align: token-label alignment for vision transformers")
+    st.markdown("Xiao, Zheng, Zhu, Zhou & Lu, *Token-Label Alignment for Vision Transformers* (ICCV 2023). CutMix "
+                "gives a mixed image the label $\\lambda y_A + (1 - \\lambda) y_B$, λ the area of A. In a vision transformer, "
+                "self-attention mixes the tokens again at every layer and not in that ratio (the authors call it "
+                "*token fluctuation*), so the token that classifies may hold a different mix than λ. TL-Align gives "
+                "every token its own label, starting from the share $m_i$ of its patch that comes from image A, and "
+                "carries the labels through each attention layer with that layer's own attention weights, averaged "
+                "over the heads (below); the residual connections are followed too, and the MLP, which acts on each "
+                "token alone, leaves a token's label as it is. The label the class token has at the end is the "
+                "training target. It reuses attention already computed, so it costs almost nothing.")
+    st.latex(TL_ALIGN_INIT)
+    st.latex(TL_ALIGN_LAYER)
+    st.subheader("TransformMix: learned transformations and mixing masks")
+    st.markdown("Cheung & Yeung, *TransformMix: Learning Transformation and Mixing Strategies from Data* (ICLR 2024). "
+                "Mixup and CutMix mix blindly, the same way on every dataset. TransformMix learns how to mix: a small "
+                "mixing module looks at the saliency maps of the two images (from a network already trained on the "
+                "dataset), and outputs for each image a spatial transformation $T_\\theta$ that moves and scales its "
+                "important region, and a mask $M$ that says which pixels come from which transformed image; the label "
+                "is mixed in the proportions the mask gives the two images. The module is trained once per dataset "
+                "and then used as a fixed augmentation to train new models.")
+    st.latex(TRANSFORMMIX_IMAGE)
+    st.info("No live demo: TL-Align needs a trained vision transformer's attention, and no pretrained vision "
+            "transformer ships with this app offline; TransformMix needs its trained mixing module, and no public "
+            "TransformMix code or weights can be reached offline here.")
