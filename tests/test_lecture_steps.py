@@ -22,7 +22,8 @@ LECTURE = Path(__file__).resolve().parents[2] / "shared" / "lectures" / "000_a5b
 ORDER = ["inputs", "mixup", "mixup-beta", "sample-pairing", "cutmix", "gridmask", "smoothmix", "attentivemix", "ricap",
          "vertical-concat", "horizontal-concat", "mixed-concat", "random-2x2", "random-column-interval",
          "random-row-interval", "random-columns", "random-rows", "random-pixels", "random-elements",
-         "snapmix", "xception-layers", "pooling", "cams", "saliencymix", "saliencymix-vs-snapmix"]
+         "snapmix", "xception-layers", "pooling", "cams", "saliencymix", "saliencymix-vs-snapmix",
+         "ten-crops", "ten-crops-effect", "corrupted-labels", "gradients-between", "not-run"]
 # the seeds scripts/lecture_seeds.py chose, for the steps whose label depends on the seed (the others keep 0)
 SEEDS = {"cutmix": 2, "smoothmix": 323, "ricap": 6389, "mixed-concat": 3132, "random-2x2": 200, "random-columns": 3,
          "random-rows": 2, "random-pixels": 7, "random-elements": 768, "snapmix": 21822}
@@ -168,3 +169,11 @@ def test_saliencymix_pastes_the_boats_salient_patch_onto_the_airplane():
     assert r.info["peak"] == divmod(int(saliency.flatten().argmax()), x.shape[3])
     assert float(r.label["boat"]) == pytest.approx(float(inside.float().mean()), abs=1e-6)
     assert float(r.label["boat"]) == pytest.approx(0.3, abs=TOLERANCE)
+
+
+def test_every_section_step_names_a_section_the_lecture_page_draws():
+    from views.lecture import SECTIONS
+
+    sections = [s.section for s in STEPS if s.kind == "section"]
+    assert sections and set(sections) <= set(SECTIONS) and len(set(sections)) == len(sections)
+    assert all(s.source != DECK for s in STEPS if s.kind == "section")

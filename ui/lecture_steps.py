@@ -14,6 +14,7 @@ TOLERANCE = 0.005
 DECK = "lecture 000, “Data Augmentation via Mixing Images – part 2”"
 LECTURE_001 = "lecture 001, Ryu, “Data Augmentation”"
 LECTURE_002 = "lecture 002, Park, “Modern Data Augmentation Techniques”"
+LECTURE_003 = "lecture 003, the papers' abstracts"
 PAIR = ("boat", "airplane")
 FOUR = ("boat", "airplane", "cow", "dog")
 
@@ -22,7 +23,8 @@ FOUR = ("boat", "airplane", "cow", "dog")
 class Step:
     """One step. `kind`: "inputs" (the photos and the deck's formula), "mix" (the live picture of `method`),
     "layers" (Xception as Keras prints it), "pooling" (the 4×4 example), "cams" (CAMs of the deck's
-    classes) or "compare" (the SaliencyMix-against-SnapMix table). `lam` None: drawn from the seed; `alpha`:
+    classes), "compare" (the SaliencyMix-against-SnapMix table) or "section" (another page's section, `section`).
+    `lam` None: drawn from the seed; `alpha`:
     λ drawn from Beta(α, α) starting at this α, with α's slider and density on the page (None: the method's own
     draw and no slider)."""
 
@@ -39,6 +41,7 @@ class Step:
     why: str = ""
     note: str = ""
     source: str = DECK
+    section: str = ""  # kind "section": the name of another page's section the step draws (views/lecture.SECTIONS)
 
 
 def _concat(slug: str, method: str, title: str, **kw) -> Step:
@@ -99,6 +102,13 @@ STEPS: tuple[Step, ...] = (
          note="The patch comes from Image 1 (boat), centred on its saliency peak, and lands on the airplane: "
               "the step passes the airplane first, as the target, so that the saliency is Image 1's."),
     Step("saliencymix-vs-snapmix", "Important patches: SaliencyMix vs SnapMix", "compare"),
+    # after the deck: what the other lecture files add, each a section of its own page drawn here
+    Step("ten-crops", "Test-time augmentation: ten crops", "section", source=LECTURE_001, section="tta-crops"),
+    Step("ten-crops-effect", "Test-time augmentation: the effect", "section", source=LECTURE_001, section="tta-effect"),
+    Step("corrupted-labels", "Mixup and corrupted labels", "section", source=LECTURE_002, section="memorise"),
+    Step("gradients-between", "Mixup: gradients between training points", "section", source=LECTURE_002,
+         section="gradients"),
+    Step("not-run", "TL-Align and TransformMix", "section", source=LECTURE_003, section="not-run"),
 )
 
 BY_SLUG = {s.slug: s for s in STEPS}

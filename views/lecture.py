@@ -21,7 +21,7 @@ from ui.errors import errors_shown
 from ui.images import image
 from ui.lecture_steps import BY_SLUG, STEPS, Step, keys_of, slide_error, TOLERANCE
 from ui.models import model as serving_model
-from views import cam_explorer, saliency
+from views import cam_explorer, saliency, theory, tta
 from views.mixing_lab import Choice, ask, mix, projected
 
 PREFIX = "lec"
@@ -49,7 +49,7 @@ def render() -> None:
         st.query_params.from_dict({"step": step.slug})
     navigation(step)
     {"inputs": inputs_step, "mix": mix_step, "layers": layers_step, "pooling": pooling_step, "cams": cams_step,
-     "compare": compare_step}[step.kind](step)
+     "compare": compare_step, "section": section_step}[step.kind](step)
 
 
 def current_slug() -> str:
@@ -217,3 +217,16 @@ def compare_step(step: Step) -> None:
     saliency.comparison()
     if step.note:
         st.caption(step.note)
+
+
+SECTIONS = {  # the steps after the deck: other pages' sections, drawn here as on their page in lecture mode
+    "tta-crops": tta.crops_section, "tta-effect": tta.effect_section,
+    "memorise": theory.memorise_section, "gradients": theory.gradients_section, "not-run": theory.not_run_section,
+}
+
+
+def section_step(step: Step) -> None:
+    """Another page's section (its own link works too), with the lecture file it comes from."""
+    st.caption(f"From {step.source}.")
+    with errors_shown(step.title):
+        SECTIONS[step.section](lecture=True)
