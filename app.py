@@ -17,6 +17,7 @@ from ui.errors import errors_shown  # noqa: E402
 from ui.sidebar import sidebar  # noqa: E402
 from views import cam_explorer, gallery, lecture, mixing_lab, poll, saliency, theory  # noqa: E402
 from views import tta  # noqa: E402
+from views import texture  # noqa: E402
 
 RECONNECT_RUN_EVERY = 600  # seconds
 
@@ -43,6 +44,7 @@ page = st.navigation([  # url paths as the pages had them as files: links and th
     st.Page(cam_explorer.render, title="CAM Explorer", icon=":material/local_fire_department:", url_path="cam_explorer"),
     st.Page(saliency.render, title="Saliency", icon=":material/visibility:", url_path="saliency"),
     st.Page(theory.render, title="Theory", icon=":material/functions:", url_path="theory"),
+    st.Page(texture.render, title="Texture & style", icon=":material/texture:", url_path="texture"),
     st.Page(tta.render, title="Test-time augmentation", icon=":material/crop:", url_path="tta"),
     poll.page(),
 ], position="hidden" if student else "sidebar")
