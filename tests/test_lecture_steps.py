@@ -23,7 +23,8 @@ ORDER = ["inputs", "mixup", "mixup-beta", "sample-pairing", "cutmix", "gridmask"
          "vertical-concat", "horizontal-concat", "mixed-concat", "random-2x2", "random-column-interval",
          "random-row-interval", "random-columns", "random-rows", "random-pixels", "random-elements",
          "snapmix", "xception-layers", "pooling", "cams", "saliencymix", "saliencymix-vs-snapmix",
-         "ten-crops", "ten-crops-effect", "corrupted-labels", "gradients-between", "not-run"]
+         "ten-crops", "ten-crops-effect", "gram", "texture-synthesis", "style-transfer", "cue-conflict",
+         "corrupted-labels", "gradients-between", "not-run"]
 # the seeds scripts/lecture_seeds.py chose, for the steps whose label depends on the seed (the others keep 0)
 SEEDS = {"cutmix": 2, "smoothmix": 323, "ricap": 6389, "mixed-concat": 3132, "random-2x2": 200, "random-columns": 3,
          "random-rows": 2, "random-pixels": 7, "random-elements": 768, "snapmix": 21822}

@@ -105,6 +105,10 @@ STEPS: tuple[Step, ...] = (
     # after the deck: what the other lecture files add, each a section of its own page drawn here
     Step("ten-crops", "Test-time augmentation: ten crops", "section", source=LECTURE_001, section="tta-crops"),
     Step("ten-crops-effect", "Test-time augmentation: the effect", "section", source=LECTURE_001, section="tta-effect"),
+    Step("gram", "Texture: the Gram matrix", "section", source=LECTURE_001, section="gram"),
+    Step("texture-synthesis", "Texture synthesis from noise", "section", source=LECTURE_001, section="synthesis"),
+    Step("style-transfer", "Neural style transfer", "section", source=LECTURE_001, section="style"),
+    Step("cue-conflict", "Texture or shape? The cue conflict", "section", source=LECTURE_001, section="cue-conflict"),
     Step("corrupted-labels", "Mixup and corrupted labels", "section", source=LECTURE_002, section="memorise"),
     Step("gradients-between", "Mixup: gradients between training points", "section", source=LECTURE_002,
          section="gradients"),

@@ -21,7 +21,7 @@ from ui.errors import errors_shown
 from ui.images import image
 from ui.lecture_steps import BY_SLUG, STEPS, Step, keys_of, slide_error, TOLERANCE
 from ui.models import model as serving_model
-from views import cam_explorer, saliency, theory, tta
+from views import cam_explorer, saliency, texture, theory, tta
 from views.mixing_lab import Choice, ask, mix, projected
 
 PREFIX = "lec"
@@ -220,7 +220,8 @@ def compare_step(step: Step) -> None:
 
 
 SECTIONS = {  # the steps after the deck: other pages' sections, drawn here as on their page in lecture mode
-    "tta-crops": tta.crops_section, "tta-effect": tta.effect_section,
+    "tta-crops": tta.crops_section, "tta-effect": tta.effect_section, "gram": texture.gram_section,
+    "synthesis": texture.synthesis_section, "style": texture.style_section, "cue-conflict": texture.cue_conflict_section,
     "memorise": theory.memorise_section, "gradients": theory.gradients_section, "not-run": theory.not_run_section,
 }
 
