@@ -294,8 +294,10 @@ def gradients_section(lecture: bool = False) -> None:
                f"the mean of {b.grad_norm.shape[1]} seeds; bands: their minimum to maximum.")
 
 
-TL_ALIGN_INIT = r"y_i^{(0)} = m_i\, y_A + (1 - m_i)\, y_B"
-TL_ALIGN_LAYER = r"Y^{(l+1)} = \bar A^{(l)}\, Y^{(l)}, \qquad \bar A^{(l)} = \frac{1}{H} \sum_{h=1}^{H} A_h^{(l)}"
+TL_ALIGN_INIT = (r"y_{\mathrm{cls}}^{(0)} = \lambda\, y_A + (1 - \lambda)\, y_B, \qquad "
+                 r"y_i^{(0)} = m_i\, y_A + (1 - m_i)\, y_B,\; m_i \in \{0, 1\}")
+TL_ALIGN_LAYER = (r"Y^{(l+1)} = \tfrac{1}{2}\left(\bar A^{(l)}\, Y^{(l)} + Y^{(l)}\right), \qquad "
+                  r"\bar A^{(l)} = \frac{1}{H} \sum_{h=1}^{H} A_h^{(l)}")
 TRANSFORMMIX_IMAGE = r"\tilde x = M \odot T_{\theta_A}(x_A) + (1 - M) \odot T_{\theta_B}(x_B)"
 
 
@@ -307,11 +309,13 @@ def not_run_section(lecture: bool = False) -> None:
                 "gives a mixed image the label $\\lambda y_A + (1 - \\lambda) y_B$, λ the area of A. In a vision transformer, "
                 "self-attention mixes the tokens again at every layer and not in that ratio (the authors call it "
                 "*token fluctuation*), so the token that classifies may hold a different mix than λ. TL-Align gives "
-                "every token its own label, starting from the share $m_i$ of its patch that comes from image A, and "
-                "carries the labels through each attention layer with that layer's own attention weights, averaged "
-                "over the heads (below); the residual connections are followed too, and the MLP, which acts on each "
-                "token alone, leaves a token's label as it is. The label the class token has at the end is the "
-                "training target. It reuses attention already computed, so it costs almost nothing.")
+                "every token its own label: a patch token starts with the label of the image its patch comes from (the "
+                "authors' CutMix cuts whole patches, so $m_i$ is 0 or 1), the class token with the mixed label. Each "
+                "attention layer carries the labels along with its own attention weights, averaged over the heads, and "
+                "the result is averaged with the labels it started from, for the residual connection (below, as the "
+                "authors' code does it); the MLP, which acts on each token alone, leaves a token's label as it is. The "
+                "label the class token has at the end is the training target. It reuses attention already computed, so "
+                "it costs almost nothing.")
     st.latex(TL_ALIGN_INIT)
     st.latex(TL_ALIGN_LAYER)
     st.subheader("TransformMix: learned transformations and mixing masks")
