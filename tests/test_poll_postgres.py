@@ -1,14 +1,13 @@
 """ui/poll_store.py over a real PostgreSQL (scripts/postgres.py: Debian's server on loopback, its own cluster in a
 temporary directory): a poll's round trip, one row per student, the one-second limit, two replicas' stores under
 200 students, two replicas creating the schema at the same moment, and a server restart between two answers."""
-import threading
 import uuid
 
 import pytest
 import sqlalchemy as sa
 
 from postgres import Postgres, available
-from test_poll_store import POLL, T0, TOKEN
+from test_poll_store import POLL, T0, TOKEN, at_once, errors_of, verdicts
 from ui.poll_store import PollStore, TooFast
 
 WHY = available()
@@ -73,42 +72,17 @@ def test_answers_change_in_place_once_a_second(store, url):
 def test_200_students_through_two_replicas(url):
     replicas = [PollStore(url, TOKEN) for _ in range(2)]
     poll = replicas[0].open_poll(TOKEN, now=T0, **POLL)
-    errors, barrier = [], threading.Barrier(8)
 
     def students(k):
-        s = replicas[k % 2]
-        try:
-            barrier.wait()
-            for i in range(25):
-                s.answer(poll.code, f"r{k}-s{i}", [i / 25, 1 - i / 25, 0.0], k % 5 + 1, now=T0 + i)
-        except Exception as e:  # noqa: BLE001 - reported below
-            errors.append(e)
+        for i in range(25):
+            replicas[k % 2].answer(poll.code, f"r{k}-s{i}", [i / 25, 1 - i / 25, 0.0], k % 5 + 1, now=T0 + i)
 
-    threads = [threading.Thread(target=students, args=(k,)) for k in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert errors_of(at_once(8, students)) == []
     assert count(url) == [(200,)] and count(url, "SELECT COUNT(DISTINCT student) FROM answers") == [(200,)]
     assert replicas[1].results(poll.code).count == 200
     # one student hammered through both replicas at the same moment: one answer taken
-    outcomes, barrier = [], threading.Barrier(4)
-
-    def hammer(k):
-        barrier.wait()
-        try:
-            replicas[k % 2].answer(poll.code, "alice", [k / 4, 1 - k / 4, 0.0], k + 1, now=T0 + 100)
-            outcomes.append("ok")
-        except TooFast:
-            outcomes.append("too fast")
-
-    threads = [threading.Thread(target=hammer, args=(k,)) for k in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(outcomes) == ["ok", "too fast", "too fast", "too fast"]
+    outcomes = at_once(4, lambda k: replicas[k % 2].answer(poll.code, "alice", [k / 4, 1 - k / 4, 0.0], k + 1, now=T0 + 100))
+    assert verdicts(outcomes) == ["ok", "too fast", "too fast", "too fast"], outcomes
     assert count(url, "SELECT COUNT(*) FROM answers WHERE student = 'alice'") == [(1,)]
     for s in replicas:
         s.dispose()
@@ -117,21 +91,9 @@ def test_200_students_through_two_replicas(url):
 def test_two_replicas_create_the_schema_at_the_same_moment(server):
     for attempt in range(3):  # three empty databases, three races
         url = server.createdb(f"race_{attempt}_{uuid.uuid4().hex[:8]}")
-        made, errors, barrier = [], [], threading.Barrier(4)
-
-        def start():
-            barrier.wait()
-            try:
-                made.append(PollStore(url, TOKEN))
-            except Exception as e:  # noqa: BLE001 - reported below
-                errors.append(e)
-
-        threads = [threading.Thread(target=start) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert errors == [] and len(made) == 4
+        outcomes = at_once(4, lambda k: PollStore(url, TOKEN))
+        made = [r for _, r in outcomes if isinstance(r, PollStore)]
+        assert errors_of(outcomes) == [] and len(made) == 4
         assert count(url, "SELECT id, version FROM mixviz_schema") == [(1, 1)]
         poll = made[0].open_poll(TOKEN, **POLL)
         made[3].answer(poll.code, "alice", [0.5, 0.5, 0.0], 3)

@@ -316,53 +316,57 @@ def test_from_env(tmp_path, monkeypatch):
     s.dispose()
 
 
-def test_200_students_through_8_stores_on_one_file(db, store, poll):
-    errors, barrier = [], threading.Barrier(8)
+def at_once(n: int, work) -> list:
+    """`work(k)` for k in range(n) on n threads released together by a barrier: [(k, its result or the exception
+    it raised)] in the order they finished (the concurrency tests here and in test_poll_postgres.py)."""
+    barrier, outcomes = threading.Barrier(n), []
 
-    def replica(k):
-        s = PollStore(sqlite_url(db), TOKEN)
+    def run(k):
+        barrier.wait()
         try:
-            barrier.wait()
-            for i in range(25):
-                s.answer(poll.code, f"r{k}-s{i}", [i / 25, 1 - i / 25, 0.0], k % 5 + 1, now=T0 + i)
-        except Exception as e:  # noqa: BLE001 - reported below
-            errors.append(e)
-        finally:
-            s.dispose()
+            outcomes.append((k, work(k)))
+        except Exception as e:  # noqa: BLE001 - the caller checks
+            outcomes.append((k, e))
 
-    threads = [threading.Thread(target=replica, args=(k,)) for k in range(8)]
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert errors == []
+    return outcomes
+
+
+def errors_of(outcomes: list) -> list:
+    return [r for _, r in outcomes if isinstance(r, Exception)]
+
+
+def verdicts(outcomes: list) -> list:
+    """Each answer's outcome: "ok", "too fast" or the unexpected exception's repr, sorted."""
+    return sorted("too fast" if isinstance(r, TooFast) else repr(r) if isinstance(r, Exception) else "ok"
+                  for _, r in outcomes)
+
+
+def test_200_students_through_8_stores_on_one_file(db, store, poll):
+    stores = [PollStore(sqlite_url(db), TOKEN) for _ in range(8)]
+
+    def replica(k):
+        for i in range(25):
+            stores[k].answer(poll.code, f"r{k}-s{i}", [i / 25, 1 - i / 25, 0.0], k % 5 + 1, now=T0 + i)
+
+    outcomes = at_once(8, replica)
+    for s in stores:
+        s.dispose()
+    assert errors_of(outcomes) == []
     assert rows(db) == [(200,)] and rows(db, "SELECT COUNT(DISTINCT student) FROM answers") == [(200,)]
     r = store.results(poll.code)
     assert r.count == 200 and math.isclose(r.shares[:, 0].mean(), sum(i / 25 for i in range(25)) / 25)
 
 
 def test_one_student_hammered_from_4_threads_is_taken_once(db, store, poll):
-    outcomes, barrier = [], threading.Barrier(4)
     stores = [PollStore(sqlite_url(db), TOKEN) for _ in range(2)] + [store, store]  # separate stores and a shared one
-
-    def send(k):
-        barrier.wait()
-        try:
-            stores[k].answer(poll.code, "alice", [k / 4, 1 - k / 4, 0.0], k + 1, now=T0)
-            outcomes.append(("ok", k))
-        except TooFast:
-            outcomes.append(("too fast", k))
-        except Exception as e:  # noqa: BLE001 - reported below
-            outcomes.append((repr(e), k))
-
-    threads = [threading.Thread(target=send, args=(k,)) for k in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    kinds = sorted(o for o, _ in outcomes)
-    assert kinds == ["ok", "too fast", "too fast", "too fast"], outcomes
-    winner = next(k for o, k in outcomes if o == "ok")
+    outcomes = at_once(4, lambda k: stores[k].answer(poll.code, "alice", [k / 4, 1 - k / 4, 0.0], k + 1, now=T0))
+    assert verdicts(outcomes) == ["ok", "too fast", "too fast", "too fast"], outcomes
+    winner = next(k for k, r in outcomes if not isinstance(r, Exception))
     assert rows(db, "SELECT student, share0, confidence FROM answers") == [("alice", winner / 4, winner + 1)]
     for s in stores[:2]:
         s.dispose()
@@ -371,21 +375,9 @@ def test_one_student_hammered_from_4_threads_is_taken_once(db, store, poll):
 def test_stores_starting_at_once_on_a_new_file(tmp_path):
     for attempt in range(3):
         db = tmp_path / f"race{attempt}.db"
-        made, errors, barrier = [], [], threading.Barrier(6)
-
-        def start():
-            barrier.wait()
-            try:
-                made.append(PollStore(sqlite_url(db), TOKEN))
-            except Exception as e:  # noqa: BLE001 - reported below
-                errors.append(e)
-
-        threads = [threading.Thread(target=start) for _ in range(6)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert errors == [] and len(made) == 6
+        outcomes = at_once(6, lambda k: PollStore(sqlite_url(db), TOKEN))
+        made = [r for _, r in outcomes if isinstance(r, PollStore)]
+        assert errors_of(outcomes) == [] and len(made) == 6
         assert rows(db, "SELECT id, version FROM mixviz_schema") == [(1, 1)] and rows(db, "PRAGMA journal_mode") == [("wal",)]
         for s in made:
             s.dispose()
