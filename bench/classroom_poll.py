@@ -49,7 +49,7 @@ from pathlib import Path
 from classroom import Server, affinity, ms  # noqa: E402  (puts scripts/ and bench/ on sys.path)
 from live import pct  # noqa: E402
 from serve import free_port, rss_mb, serve  # noqa: E402
-from streamlit_client import Action, Run, Student, StudentError, proto, timed  # noqa: E402
+from streamlit_client import Action, Run, Student, StudentError, timed  # noqa: E402
 
 LAB = "method=mixup&img=boat,airplane&lam=0.7&seed=3"  # the Mixing Lab view the lecturer polls the room on
 SAVED = "Your answer is saved"  # the student page's acknowledgement (views/poll.py)
@@ -129,15 +129,7 @@ class PollTab(Student):
 
     async def choose(self, key: str, option: str) -> Run:
         """A segmented control's option, as the frontend sends it (string_array_value with the option's text)."""
-        _, _, _, ws = proto()
-        found = self.widget(key)
-        if found is None:
-            raise StudentError(f"no widget {key!r} on this page")
-        _, el, frag = found
-        s = ws.WidgetState(id=el.id)
-        s.string_array_value.data.append(option)
-        self.states[el.id] = s
-        return await self._rerun(fragment_id=frag)
+        return await self.change(key, string_array_value=[option])
 
     def picked(self, key: str) -> str | None:
         found = self.widget(key)

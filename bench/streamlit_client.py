@@ -516,7 +516,8 @@ class Student:
 
     async def change(self, key: str, before: Run | None = None, **value) -> Run:
         """Set the widget `key` (one WidgetState field: bool_value=…, string_value=…, double_array_value=[…],
-        trigger_value=True) and rerun, as the frontend does when a person changes it."""
+        string_array_value=[…] (a segmented control's option texts), trigger_value=True) and rerun, as the frontend
+        does when a person changes it."""
         _, _, _, ws = proto()
         found = self.widget(key)
         if found is None:
@@ -524,8 +525,8 @@ class Student:
         _, el, frag = found
         s = ws.WidgetState(id=el.id)
         (name, v), = value.items()
-        if name == "double_array_value":
-            s.double_array_value.data.extend(v)
+        if name in ("double_array_value", "string_array_value"):
+            getattr(s, name).data.extend(v)
         else:
             setattr(s, name, v)
         if name == "trigger_value":  # sent once, then forgotten
