@@ -15,19 +15,23 @@ from ui.poll_store import PollStore
 TOKEN = "lecture-secret"
 
 
+def forget_polls() -> None:
+    """Drop the app's cached store and its one-second copies, so that the next run reads the environment anew."""
+    for cached in (polls.store, polls.poll, polls.results):
+        cached.clear()
+
+
 @pytest.fixture
 def store(tmp_path, monkeypatch):
     """Polls on: a token and a fresh SQLite file; the app's cached store is dropped so that it reads them."""
     monkeypatch.setenv("MIXVIZ_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("MIXVIZ_POLL_TOKEN", TOKEN)
     monkeypatch.delenv("MIXVIZ_DATABASE_URL", raising=False)
-    for cached in (polls.store, polls.poll, polls.results):
-        cached.clear()
+    forget_polls()
     s = PollStore(f"sqlite:///{tmp_path}/polls.db", TOKEN)
     yield s
     s.dispose()
-    for cached in (polls.store, polls.poll, polls.results):
-        cached.clear()
+    forget_polls()
 
 
 def lab(query: dict) -> AppTest:
@@ -193,8 +197,7 @@ def test_without_a_token_configured_the_page_says_how_to_enable_polls(tmp_path, 
     monkeypatch.setenv("MIXVIZ_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("MIXVIZ_POLL_TOKEN", raising=False)
     monkeypatch.delenv("MIXVIZ_DATABASE_URL", raising=False)
-    for cached in (polls.store, polls.poll, polls.results):
-        cached.clear()
+    forget_polls()
     try:
         at = lab({"method": "mixup"})
         ok(at)
@@ -203,5 +206,4 @@ def test_without_a_token_configured_the_page_says_how_to_enable_polls(tmp_path, 
         ok(at)
         assert any("MIXVIZ_POLL_TOKEN" in i.value for i in at.info)
     finally:
-        for cached in (polls.store, polls.poll, polls.results):
-            cached.clear()
+        forget_polls()

@@ -188,7 +188,7 @@ def lecturer(code: str) -> None:
         st.markdown(f"[This mix in the Mixing Lab]({p.link})")
     with right:
         live(code, p.classes, p.label, p.prediction, p.topk)
-        controls(code, token)
+        controls(p, token)
 
 
 @st.fragment(run_every=LIVE_EVERY)
@@ -221,9 +221,9 @@ def live(code: str, classes, label, prediction, topk) -> None:
             st.plotly_chart(poll_histogram(classes, s), key="poll_host_hist", width="stretch")
 
 
-def controls(code: str, token: str) -> None:
+def controls(p, token: str) -> None:
     """Close or reopen, reveal, clear and export: each one checks the token again in the store."""
-    s, p = polls.store(), polls.store().poll(code)
+    s, code = polls.store(), p.code
     st.toggle("Show me the label and the network before the reveal", key="poll_host_key",
               help="on this screen only; if it is the projector, the room sees them too")
     cols = st.columns(4)
